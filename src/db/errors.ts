@@ -1,0 +1,157 @@
+/**
+ * Postgres errors -> tRPC errors. The message names the field and the rule, in words a
+ * client can show; it never carries SQL text, a stack or a raw constraint definition.
+ * Constraint wording comes from `COMMENT ON CONSTRAINT`, read from the catalog at codegen.
+ */
+import { TRPCError } from '@trpc/server';
+import pg from 'pg';
+import { constraints } from './generated/catalog.js';
+
+type Code = TRPCError['code'];
+
+/** Carried as the TRPCError's cause so that the error formatter can return field errors. */
+export class RuleViolation extends Error {
+  override name = 'RuleViolation';
+  constructor(
+    message: string,
+    readonly fieldErrors: Record<string, string[]>,
+    readonly sqlState?: string,
+  ) {
+    super(message);
+  }
+}
+
+function ruleError(code: Code, message: string, fields: readonly string[] = [], cause?: pg.DatabaseError): TRPCError {
+  const fieldErrors = Object.fromEntries(fields.map((field) => [field, [message]]));
+  return new TRPCError({ code, message, cause: new RuleViolation(message, fieldErrors, cause?.code) });
+}
+
+function constraintOf(err: pg.DatabaseError) {
+  if (!err.constraint) return undefined;
+  return constraints[`${err.schema}.${err.table}.${err.constraint}`];
+}
+
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
+
+function isConnectionFailure(err: Error & { code?: unknown }): boolean {
+  if (typeof err.code === 'string' && CONNECTION_CODES.has(err.code)) return true;
+  return /timeout exceeded when trying to connect|Connection terminated|connection error|not queryable|Client has encountered a connection error/i.test(
+    err.message,
+  );
+}
+
+/** Maps any error thrown while talking to Postgres to a TRPCError; others pass through. */
+export function toTRPCError(err: unknown): TRPCError {
+  if (err instanceof TRPCError) {
+    return err.cause instanceof pg.DatabaseError || isPlainConnectionError(err.cause) ? toTRPCError(err.cause) : err;
+  }
+  if (err instanceof pg.DatabaseError) return fromDatabaseError(err);
+  if (err instanceof Error && isConnectionFailure(err)) {
+    return new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: 'The database is unavailable; try again shortly', cause: err });
+  }
+  return new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error', cause: err });
+}
+
+function isPlainConnectionError(err: unknown): err is Error {
+  return err instanceof Error && !(err instanceof pg.DatabaseError) && isConnectionFailure(err);
+}
+
+function fromDatabaseError(err: pg.DatabaseError): TRPCError {
+  const code = err.code ?? '';
+  const known = constraintOf(err);
+  const table = err.table ? `${err.table}` : 'row';
+
+  // Messages of our own PL/pgSQL RAISE statements are written for people.
+  if (err.routine === 'exec_stmt_raise') {
+    const mapped: Code = code === '42501' ? 'FORBIDDEN' : code === 'P0002' ? 'NOT_FOUND' : code === '23505' ? 'CONFLICT' : 'BAD_REQUEST';
+    return ruleError(mapped, err.message, err.column ? [err.column] : [], err);
+  }
+
+  switch (code) {
+    case '23505': {
+      const fields = known?.columns ?? keyColumns(err.detail);
+      return ruleError('CONFLICT', known?.message ?? `${fields.join(', ') || table} already exists`, fields, err);
+    }
+    case '23503': {
+      const fields = known?.columns ?? keyColumns(err.detail);
+      const stillReferenced = err.message.startsWith('update or delete on table');
+      const message = stillReferenced
+        ? `this ${singular(err.table)} is still referenced by other rows`
+        : known?.message ?? `${fields.join(', ')} must reference an existing row`;
+      return ruleError('BAD_REQUEST', message, stillReferenced ? [] : fields, err);
+    }
+    case '23514': {
+      const fields = known?.columns ?? [];
+      return ruleError('BAD_REQUEST', known?.message ?? `the ${table} breaks the rule ${err.constraint ?? 'check'}`, fields, err);
+    }
+    case '23502':
+      return ruleError('BAD_REQUEST', `${err.column ?? 'a value'} is required`, err.column ? [err.column] : [], err);
+    case '23P01':
+      return ruleError('CONFLICT', known?.message ?? `the ${table} overlaps an existing one`, known?.columns ?? [], err);
+    case '22P02':
+      return ruleError('BAD_REQUEST', `invalid ${dataType(err.message) ?? 'value'} input`, [], err);
+    case '22001':
+      return ruleError('BAD_REQUEST', `a value is longer than ${dataType(err.message) ?? 'its column'} allows`, [], err);
+    case '42501':
+      return ruleError(
+        'FORBIDDEN',
+        err.message.includes('row-level security')
+          ? `not allowed to write this ${singular(err.table ?? rlsTable(err.message))}`
+          : 'not allowed to do this',
+        [],
+        err,
+      );
+    case '57014':
+      return new TRPCError({ code: 'TIMEOUT', message: 'The database took too long to answer', cause: err });
+    case '40001':
+    case '40P01':
+    case '55P03':
+      return new TRPCError({ code: 'CONFLICT', message: 'Another change got there first; try again', cause: err });
+    case '53300':
+    case '57P01':
+    case '57P02':
+    case '57P03':
+    case '28000':
+    case '28P01':
+      return new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: 'The database is unavailable; try again shortly', cause: err });
+  }
+  if (code.startsWith('08')) {
+    return new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: 'The database is unavailable; try again shortly', cause: err });
+  }
+  if (code.startsWith('22')) return ruleError('BAD_REQUEST', 'a value is out of range or malformed', [], err);
+  if (code.startsWith('23')) return ruleError('BAD_REQUEST', `the ${table} breaks a data rule`, [], err);
+  return new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error', cause: err });
+}
+
+/** `Key (email)=(a@b.c) already exists.` -> ['email'] (the values are not repeated back). */
+function keyColumns(detail: string | undefined): string[] {
+  const match = detail?.match(/^Key \(([^)]*)\)=/);
+  return match?.[1] ? match[1].split(',').map((c) => c.trim()) : [];
+}
+
+function dataType(message: string): string | undefined {
+  return message.match(/for type ([\w ]+(?:\(\d+\))?)/)?.[1];
+}
+
+function rlsTable(message: string): string | undefined {
+  return message.match(/for table "([^"]+)"/)?.[1];
+}
+
+function singular(table: string | undefined): string {
+  if (!table) return 'row';
+  return table.endsWith('ies') ? `${table.slice(0, -3)}y` : table.endsWith('s') ? table.slice(0, -1) : table;
+}
+
+/** The single row a query returned, or NOT_FOUND naming what was looked for. */
+export function one<T>(rows: readonly T[], what: string, id?: unknown): T {
+  const row = rows[0];
+  if (row === undefined) {
+    throw new TRPCError({ code: 'NOT_FOUND', message: id === undefined ? `${what} not found` : `${what} ${String(id)} not found` });
+  }
+  return row;
+}
+
+/** The first row, or undefined when there is none. */
+export function maybeOne<T>(rows: readonly T[]): T | undefined {
+  return rows[0];
+}

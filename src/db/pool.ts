@@ -1,0 +1,30 @@
+import pg from 'pg';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+
+// `date` columns stay 'YYYY-MM-DD' strings: pg's default turns them into a Date at local
+// midnight, which shifts the day across time zones. pgtyped.config.json types them as string.
+pg.types.setTypeParser(pg.types.builtins.DATE, (value) => value);
+
+export type PoolConfig = Pick<Config, 'DB_POOL_SIZE' | 'DB_POOL_TIMEOUT_MS' | 'DB_STATEMENT_TIMEOUT_MS'>;
+
+export function createPool(connectionString: string, config: PoolConfig, log: Logger): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString,
+    max: config.DB_POOL_SIZE,
+    // pg waits forever for a free connection by default; a full pool must fail fast (503).
+    connectionTimeoutMillis: config.DB_POOL_TIMEOUT_MS,
+    idleTimeoutMillis: 30_000,
+    statement_timeout: config.DB_STATEMENT_TIMEOUT_MS || undefined,
+    // A transaction left open by a crashed request must not hold locks for long.
+    idle_in_transaction_session_timeout: Math.max(config.DB_STATEMENT_TIMEOUT_MS, 10_000) * 2,
+    application_name: 'pg-trpc-persistence',
+    // Independent statements (BEGIN and the request setup) go out without waiting for each other.
+    pipeline: true,
+  });
+  // Covers idle clients only; checked-out clients get their own handler (see transaction.ts).
+  pool.on('error', (err: Error & { code?: string }) =>
+    log.warn({ message: err.message, code: err.code }, 'idle database connection failed'),
+  );
+  return pool;
+}

@@ -1,0 +1,91 @@
+/**
+ * The per-request context: who is calling (bearer token, client ip, user agent, request id)
+ * and the shared services. Built from an HTTP request by the server, or directly by tests.
+ */
+import type { IncomingMessage } from 'node:http';
+import { BlockList, isIP } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+
+export interface RequestInfo {
+  /** The raw bearer token, if the request carried one. */
+  token: string | undefined;
+  clientIp: string;
+  userAgent: string | undefined;
+  requestId: string;
+}
+
+export interface Services {
+  pool: pg.Pool;
+  config: Pick<Config, 'DB_NAMED_STATEMENTS' | 'AUTH_SESSION_TTL_HOURS' | 'NODE_ENV'>;
+  log: Logger;
+}
+
+export interface Context extends Services {
+  request: RequestInfo;
+  log: Logger;
+}
+
+export function createContext(services: Services, request: Partial<RequestInfo> = {}): Context {
+  const info: RequestInfo = {
+    token: request.token,
+    clientIp: request.clientIp ?? '127.0.0.1',
+    userAgent: request.userAgent,
+    requestId: request.requestId ?? randomUUID(),
+  };
+  return { ...services, request: info, log: services.log.child({ requestId: info.requestId }) };
+}
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+const MAX_USER_AGENT = 512;
+
+/** Parses TRUSTED_PROXIES: comma-separated addresses or CIDR ranges. */
+export function trustedProxies(spec: string): BlockList {
+  const list = new BlockList();
+  for (const entry of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const [address, bits] = entry.split('/');
+    const family = isIP(address ?? '') === 6 ? 'ipv6' : 'ipv4';
+    if (!isIP(address ?? '')) throw new Error(`TRUSTED_PROXIES: "${entry}" is not an IP address or CIDR range`);
+    if (bits === undefined) list.addAddress(address!, family);
+    else list.addSubnet(address!, Number(bits), family);
+  }
+  return list;
+}
+
+function normalizeIp(address: string | undefined): string | undefined {
+  if (!address) return undefined;
+  const bare = address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
+  return isIP(bare) ? bare : undefined;
+}
+
+function isTrusted(list: BlockList, ip: string): boolean {
+  return list.check(ip, isIP(ip) === 6 ? 'ipv6' : 'ipv4');
+}
+
+/**
+ * The client's address: the socket's peer, unless that peer is a trusted proxy; then the
+ * right-most X-Forwarded-For entry that is not itself a trusted proxy.
+ */
+export function clientIp(req: IncomingMessage, proxies: BlockList): string {
+  const peer = normalizeIp(req.socket.remoteAddress) ?? '0.0.0.0';
+  if (!isTrusted(proxies, peer)) return peer;
+  const header = req.headers['x-forwarded-for'];
+  const hops = (Array.isArray(header) ? header.join(',') : header ?? '').split(',').map((s) => s.trim());
+  for (let i = hops.length - 1; i >= 0; i--) {
+    const hop = normalizeIp(hops[i]);
+    if (!hop) break;
+    if (!isTrusted(proxies, hop)) return hop;
+  }
+  return peer;
+}
+
+export function requestInfoFromHttp(req: IncomingMessage, proxies: BlockList): RequestInfo {
+  const auth = req.headers.authorization;
+  const token = auth?.startsWith('Bearer ') ? auth.slice(7).trim() || undefined : undefined;
+  const incomingId = req.headers['x-request-id'];
+  const requestId = typeof incomingId === 'string' && REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
+  const userAgent = req.headers['user-agent']?.slice(0, MAX_USER_AGENT);
+  return { token, clientIp: clientIp(req, proxies), userAgent, requestId };
+}
