@@ -43,7 +43,12 @@ function isConnectionFailure(err: Error & { code?: unknown }): boolean {
 /** Maps any error thrown while talking to Postgres to a TRPCError; others pass through. */
 export function toTRPCError(err: unknown): TRPCError {
   if (err instanceof TRPCError) {
-    return err.cause instanceof pg.DatabaseError || isPlainConnectionError(err.cause) ? toTRPCError(err.cause) : err;
+    if (err.cause instanceof pg.DatabaseError || isPlainConnectionError(err.cause)) return toTRPCError(err.cause);
+    // tRPC wraps an unexpected Error keeping its message; only the log may see that.
+    if (err.code === 'INTERNAL_SERVER_ERROR' && err.message !== 'Internal server error') {
+      return new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error', cause: err.cause ?? err });
+    }
+    return err;
   }
   if (err instanceof pg.DatabaseError) return fromDatabaseError(err);
   if (err instanceof Error && isConnectionFailure(err)) {
@@ -61,28 +66,26 @@ function fromDatabaseError(err: pg.DatabaseError): TRPCError {
   const known = constraintOf(err);
   const table = err.table ? `${err.table}` : 'row';
 
-  // Messages of our own PL/pgSQL RAISE statements are written for people.
-  if (err.routine === 'exec_stmt_raise') {
-    const mapped: Code = code === '42501' ? 'FORBIDDEN' : code === 'P0002' ? 'NOT_FOUND' : code === '23505' ? 'CONFLICT' : 'BAD_REQUEST';
-    return ruleError(mapped, err.message, err.column ? [err.column] : [], err);
-  }
+  // Messages of our own PL/pgSQL RAISE statements are written for people; others are not.
+  const own = err.routine === 'exec_stmt_raise' ? err.message : undefined;
+  const ownFields = own && err.column ? [err.column] : [];
 
   switch (code) {
     case '23505': {
       const fields = known?.columns ?? keyColumns(err.detail);
-      return ruleError('CONFLICT', known?.message ?? `${fields.join(', ') || table} already exists`, fields, err);
+      return ruleError('CONFLICT', own ?? known?.message ?? `${fields.join(', ') || table} already exists`, fields, err);
     }
     case '23503': {
       const fields = known?.columns ?? keyColumns(err.detail);
       const stillReferenced = err.message.startsWith('update or delete on table');
-      const message = stillReferenced
+      const message = own ?? (stillReferenced
         ? `this ${singular(err.table)} is still referenced by other rows`
-        : known?.message ?? `${fields.join(', ')} must reference an existing row`;
+        : known?.message ?? `${fields.join(', ')} must reference an existing row`);
       return ruleError('BAD_REQUEST', message, stillReferenced ? [] : fields, err);
     }
     case '23514': {
       const fields = known?.columns ?? [];
-      return ruleError('BAD_REQUEST', known?.message ?? `the ${table} breaks the rule ${err.constraint ?? 'check'}`, fields, err);
+      return ruleError('BAD_REQUEST', own ?? known?.message ?? `the ${table} breaks the rule ${err.constraint ?? 'check'}`, fields, err);
     }
     case '23502':
       return ruleError('BAD_REQUEST', `${err.column ?? 'a value'} is required`, err.column ? [err.column] : [], err);
@@ -95,10 +98,11 @@ function fromDatabaseError(err: pg.DatabaseError): TRPCError {
     case '42501':
       return ruleError(
         'FORBIDDEN',
-        err.message.includes('row-level security')
+        own ??
+        (err.message.includes('row-level security')
           ? `not allowed to write this ${singular(err.table ?? rlsTable(err.message))}`
-          : 'not allowed to do this',
-        [],
+          : 'not allowed to do this'),
+        ownFields,
         err,
       );
     case '57014':
@@ -106,7 +110,7 @@ function fromDatabaseError(err: pg.DatabaseError): TRPCError {
     case '40001':
     case '40P01':
     case '55P03':
-      return new TRPCError({ code: 'CONFLICT', message: 'Another change got there first; try again', cause: err });
+      return new TRPCError({ code: 'CONFLICT', message: own ?? 'Another change got there first; try again', cause: err });
     case '53300':
     case '57P01':
     case '57P02':
@@ -118,6 +122,8 @@ function fromDatabaseError(err: pg.DatabaseError): TRPCError {
   if (code.startsWith('08')) {
     return new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: 'The database is unavailable; try again shortly', cause: err });
   }
+  if (code === 'P0002') return new TRPCError({ code: 'NOT_FOUND', message: own ?? 'not found', cause: err });
+  if (own) return ruleError('BAD_REQUEST', own, ownFields, err);
   if (code.startsWith('22')) return ruleError('BAD_REQUEST', 'a value is out of range or malformed', [], err);
   if (code.startsWith('23')) return ruleError('BAD_REQUEST', `the ${table} breaks a data rule`, [], err);
   return new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error', cause: err });

@@ -1,6 +1,7 @@
 /**
  * The HTTP front: tRPC under /trpc, liveness at /healthz, readiness at /readyz.
  */
+import type { AnyRouter } from '@trpc/server';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,6 +12,8 @@ import { createContext, requestInfoFromHttp, trustedProxies, type Services } fro
 
 export interface HttpOptions extends Services {
   trustedProxies: string;
+  /** The router to serve; the app's own unless a test serves another. */
+  router?: AnyRouter;
 }
 
 const READY_TIMEOUT_MS = 1000;
@@ -41,7 +44,7 @@ export async function createHttpServer(options: HttpOptions): Promise<http.Serve
   const services: Services = { pool: options.pool, config: options.config, log: options.log };
   const onDisk = await migrationNames();
   const trpc = createHTTPHandler({
-    router: appRouter,
+    router: options.router ?? appRouter,
     basePath: '/trpc/',
     createContext: ({ req, res }) => {
       const ctx = createContext(services, requestInfoFromHttp(req, proxies));

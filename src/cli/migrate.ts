@@ -1,0 +1,38 @@
+/**
+ * `npm run db:migrate -- up [N] | down [N] | redo [N]`: runs migrations against DATABASE_URL,
+ * or against the embedded database under .data/ (reusing it if `npm start` is running).
+ * up: all pending (or the next N); down: the last one (or N); redo: down N then up N.
+ */
+import { ConfigError, loadConfig } from '../config.js';
+import { openDatabase } from '../db/lifecycle.js';
+import { migrate } from '../db/migrate.js';
+
+const USAGE = 'usage: npm run db:migrate -- up [N] | down [N] | redo [N]';
+
+async function main(): Promise<void> {
+  const [command = 'up', countArg] = process.argv.slice(2);
+  const count = countArg === undefined ? undefined : Number(countArg);
+  if (!['up', 'down', 'redo'].includes(command) || (count !== undefined && (!Number.isInteger(count) || count < 1))) {
+    console.error(USAGE);
+    process.exit(2);
+  }
+  const config = loadConfig();
+  const database = await openDatabase({ databaseUrl: config.DATABASE_URL });
+  try {
+    const log = (message: string) => console.log(message);
+    if (command === 'redo') {
+      await migrate(database.url, { direction: 'down', count: count ?? 1, log });
+      await migrate(database.url, { direction: 'up', count: count ?? 1, log });
+    } else {
+      const ran = await migrate(database.url, { direction: command as 'up' | 'down', ...(count ? { count } : {}), log });
+      if (!ran.length) console.log(command === 'up' ? 'No migrations to run: the database is up to date.' : 'No migrations to revert.');
+    }
+  } finally {
+    await database.stop();
+  }
+}
+
+main().catch((err) => {
+  console.error(err instanceof ConfigError ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,145 @@
+import { TRPCError } from '@trpc/server';
+import pg from 'pg';
+import { describe, expect, it } from 'vitest';
+import { RuleViolation, maybeOne, one, toTRPCError } from '../../src/db/errors.js';
+import { createPool } from '../../src/db/pool.js';
+import { createContext } from '../../src/server/context.js';
+import { createCallerFactory } from '../../src/server/trpc.js';
+import { PASSWORD, unique, useTestApp } from '../support/app.js';
+import { probeRouter } from '../support/probe.js';
+
+const app = useTestApp();
+
+/** What a procedure running these statements fails with. */
+async function procedureError(statements: Array<{ text: string; values?: unknown[] }>, token?: string): Promise<TRPCError> {
+  try {
+    await app.probe({ token }).sql(statements.map((s) => ({ text: s.text, values: s.values ?? [] })));
+  } catch (err) {
+    if (err instanceof TRPCError) return err;
+    throw err;
+  }
+  throw new Error('expected the procedure to fail');
+}
+
+function fields(err: TRPCError): Record<string, string[]> | undefined {
+  return err.cause instanceof RuleViolation ? err.cause.fieldErrors : undefined;
+}
+
+describe('Postgres errors become tRPC errors that name the field and the rule', () => {
+  it('23505 unique violation -> CONFLICT with the field', async () => {
+    const user = await app.newUser();
+    const err = await app.caller().auth.register({ username: unique('dup'), email: user.email, password: PASSWORD }).catch((e: TRPCError) => e);
+    expect(err).toBeInstanceOf(TRPCError);
+    expect((err as TRPCError).code).toBe('CONFLICT');
+    expect((err as TRPCError).message).toBe('email is already registered');
+    expect(fields(err as TRPCError)).toEqual({ email: ['email is already registered'] });
+  });
+
+  it('23503 foreign key violation -> BAD_REQUEST naming the reference', async () => {
+    const admin = await app.newAdmin();
+    const err = await procedureError(
+      [{ text: `update core.auth_sessions set user_id = '01900000-0000-7000-8000-000000000000' where user_id = $1`, values: [admin.id] }],
+      admin.token,
+    );
+    expect(err.code).toBe('BAD_REQUEST');
+    expect(err.message).toBe('user_id must reference an existing user');
+    expect(fields(err)).toEqual({ userId: ['user_id must reference an existing user'] });
+  });
+
+  it('23514 check violation -> BAD_REQUEST with the constraint comment', async () => {
+    const user = await app.newUser();
+    const err = await procedureError([{ text: `update core.users set avatar_url = 'ftp://x' where id = $1`, values: [user.id] }], user.token);
+    expect(err.code).toBe('BAD_REQUEST');
+    expect(err.message).toBe('avatar_url must be an http(s) URL of at most 500 characters');
+    expect(fields(err)).toEqual({ avatarUrl: [err.message] });
+  });
+
+  it('23502 not-null violation -> BAD_REQUEST naming the column', async () => {
+    const user = await app.newUser();
+    const err = await procedureError([{ text: `update core.users set email = null where id = $1`, values: [user.id] }], user.token);
+    expect(err.code).toBe('BAD_REQUEST');
+    expect(err.message).toBe('email is required');
+  });
+
+  it('22P02 invalid text representation -> BAD_REQUEST without echoing the value', async () => {
+    const err = await procedureError([{ text: `select $1::uuid`, values: ['not-a-uuid'] }]);
+    expect(err.code).toBe('BAD_REQUEST');
+    expect(err.message).toBe('invalid uuid input');
+  });
+
+  it('22001 string too long -> BAD_REQUEST', async () => {
+    const err = await procedureError([
+      { text: `create temporary table t (code varchar(2))` },
+      { text: `insert into t values ('abc')` },
+    ]);
+    expect(err.code).toBe('BAD_REQUEST');
+    expect(err.message).toBe('a value is longer than character varying(2) allows');
+  });
+
+  it('42501 insufficient privilege and RLS refusals -> FORBIDDEN', async () => {
+    const denied = await procedureError([{ text: `select * from public.pgmigrations` }]);
+    expect(denied.code).toBe('FORBIDDEN');
+    expect(denied.message).toBe('not allowed to do this');
+    const rls = await procedureError([
+      { text: `insert into core.users (username, email, password_hash) values ('zed', 'zed@example.com', '$argon2id$x')` },
+    ]);
+    expect(rls.code).toBe('FORBIDDEN');
+    expect(rls.message).toBe('not allowed to write this user');
+  });
+
+  it('57014 statement timeout -> TIMEOUT', async () => {
+    const err = await procedureError([{ text: `set local statement_timeout = 50` }, { text: `select pg_sleep(1)` }]);
+    expect(err.code).toBe('TIMEOUT');
+  });
+
+  it('40001 serialization failure and 40P01 deadlock -> CONFLICT asking to retry', async () => {
+    const err = await procedureError([{ text: `do $$ begin raise exception 'lost the race' using errcode = 'serialization_failure'; end $$` }]);
+    // A RAISE from our own PL/pgSQL keeps its message; the code still maps.
+    expect(err.code).toBe('CONFLICT');
+    expect(err.message).toBe('lost the race');
+    const mapped = toTRPCError(Object.assign(new pg.DatabaseError('deadlock detected', 0, 'error'), { code: '40P01' }));
+    expect(mapped.code).toBe('CONFLICT');
+    expect(mapped.message).toBe('Another change got there first; try again');
+  });
+
+  it('connection failures -> SERVICE_UNAVAILABLE: refused, pool exhausted, server shutting down', async () => {
+    const refused = createPool('postgresql://nobody:x@127.0.0.1:1/none', { DB_POOL_SIZE: 1, DB_POOL_TIMEOUT_MS: 1000, DB_STATEMENT_TIMEOUT_MS: 0 }, app.services.log);
+    try {
+      const err = await createCallerFactory(probeRouter)(createContext({ ...app.services, pool: refused }))
+        .sql([{ text: 'select 1' }])
+        .catch((e: TRPCError) => e);
+      expect((err as TRPCError).code).toBe('SERVICE_UNAVAILABLE');
+      expect((err as TRPCError).message).toBe('The database is unavailable; try again shortly');
+    } finally {
+      await refused.end();
+    }
+
+    const tiny = createPool(app.url, { DB_POOL_SIZE: 1, DB_POOL_TIMEOUT_MS: 100, DB_STATEMENT_TIMEOUT_MS: 0 }, app.services.log);
+    const held = await tiny.connect();
+    try {
+      const err = await createCallerFactory(probeRouter)(createContext({ ...app.services, pool: tiny }))
+        .sql([{ text: 'select 1' }])
+        .catch((e: TRPCError) => e);
+      expect((err as TRPCError).code).toBe('SERVICE_UNAVAILABLE');
+    } finally {
+      held.release();
+      await tiny.end();
+    }
+
+    expect(toTRPCError(Object.assign(new pg.DatabaseError('terminating connection due to administrator command', 0, 'error'), { code: '57P01' })).code).toBe(
+      'SERVICE_UNAVAILABLE',
+    );
+  });
+
+  it('anything else -> INTERNAL_SERVER_ERROR with a generic message', async () => {
+    const err = await procedureError([{ text: `select * from core.no_such_table` }]);
+    expect(err.code).toBe('INTERNAL_SERVER_ERROR');
+    expect(err.message).toBe('Internal server error');
+  });
+
+  it('one() and maybeOne(): a missing row is NOT_FOUND naming the id', () => {
+    expect(one([{ a: 1 }], 'user', 'x')).toEqual({ a: 1 });
+    expect(() => one([], 'user', 'abc')).toThrowError(expect.objectContaining({ code: 'NOT_FOUND', message: 'user abc not found' }));
+    expect(maybeOne([])).toBeUndefined();
+  });
+});

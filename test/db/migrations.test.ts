@@ -1,0 +1,89 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { OWNER_ROLE, createDatabase, withCredentials } from '../../src/db/lifecycle.js';
+import { migrate, migrationNames, pendingMigrations } from '../../src/db/migrate.js';
+import { catalogSnapshot, type CatalogSnapshot } from '../support/catalog.js';
+
+// A blank database (not the migrated template): migrations run here from zero.
+const server = inject('testServer');
+const name = `${server.template}_blank_${randomBytes(4).toString('hex')}`;
+const ownerUrl = withCredentials(server.adminUrl, OWNER_ROLE, server.ownerPassword, name);
+const superUrl = withCredentials(
+  server.adminUrl,
+  decodeURIComponent(new URL(server.adminUrl).username),
+  decodeURIComponent(new URL(server.adminUrl).password),
+  name,
+);
+let inspector: pg.Client;
+
+beforeAll(async () => {
+  const admin = new pg.Client({ connectionString: server.adminUrl });
+  await admin.connect();
+  await createDatabase(admin, name);
+  await admin.end();
+  inspector = new pg.Client({ connectionString: superUrl });
+  await inspector.connect();
+});
+
+afterAll(async () => {
+  await inspector.end();
+  const admin = new pg.Client({ connectionString: server.adminUrl });
+  await admin.connect();
+  await admin.query(`drop database if exists ${pg.escapeIdentifier(name)} with (force)`);
+  await admin.end();
+});
+
+describe('migrations', () => {
+  it('each migration is reversible: down restores the exact catalog before its up, and up again rebuilds the same schema', async () => {
+    const names = await migrationNames();
+    expect(names.length).toBeGreaterThanOrEqual(2);
+    const before: CatalogSnapshot[] = [await catalogSnapshot(inspector)];
+    for (const migration of names) {
+      expect(await migrate(ownerUrl, { direction: 'up', count: 1 })).toEqual([migration]);
+      before.push(await catalogSnapshot(inspector));
+      // Each migration changes something, or the comparison below would prove nothing.
+      expect(before.at(-1)).not.toEqual(before.at(-2));
+    }
+    const fullyMigrated = before.at(-1);
+
+    for (let i = names.length - 1; i >= 0; i--) {
+      expect(await migrate(ownerUrl, { direction: 'down', count: 1 })).toEqual([names[i]]);
+      expect(await catalogSnapshot(inspector), `down of ${names[i]}`).toEqual(before[i]);
+    }
+
+    await migrate(ownerUrl, { direction: 'up' });
+    expect(await catalogSnapshot(inspector)).toEqual(fullyMigrated);
+  });
+
+  it('reports pending migrations until they have run', async () => {
+    const client = new pg.Client({ connectionString: ownerUrl });
+    await client.connect();
+    try {
+      await migrate(ownerUrl, { direction: 'up' });
+      expect(await pendingMigrations(client)).toEqual([]);
+      const names = await migrationNames();
+      await migrate(ownerUrl, { direction: 'down', count: 1 });
+      expect(await pendingMigrations(client)).toEqual([names.at(-1)]);
+      await migrate(ownerUrl, { direction: 'up' });
+      expect(await pendingMigrations(client)).toEqual([]);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('the template the other test files copy is fully migrated and owned by the owner role, not a superuser', async () => {
+    const { rows } = await inspector.query<{ owner: string; superuser: boolean; bypassrls: boolean }>(
+      `select pg_get_userbyid(c.relowner) as owner, r.rolsuper as superuser, r.rolbypassrls as bypassrls
+         from pg_class c join pg_roles r on r.oid = c.relowner where c.oid = 'core.users'::regclass`,
+    );
+    expect(rows[0]).toEqual({ owner: OWNER_ROLE, superuser: false, bypassrls: false });
+    const { rows: roles } = await inspector.query<{ rolname: string; rolbypassrls: boolean; rolsuper: boolean }>(
+      `select rolname, rolbypassrls, rolsuper from pg_roles where rolname in ('app_request', 'app_auth') order by rolname`,
+    );
+    expect(roles).toEqual([
+      { rolname: 'app_auth', rolbypassrls: false, rolsuper: false },
+      { rolname: 'app_request', rolbypassrls: false, rolsuper: false },
+    ]);
+  });
+});

@@ -1,0 +1,59 @@
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { pgTypedConnection } from '../../src/db/connection.js';
+import { probeTypes, type IProbeTypesResult } from '../../sql/core/request.queries.js';
+import type { IFindUserByIdResult } from '../../sql/core/users.queries.js';
+import { useTestApp } from '../support/app.js';
+
+const app = useTestApp();
+
+describe('PgTyped types match what pg returns at run time', () => {
+  it('for timestamptz, bigint, numeric, jsonb, inet, text[], date, boolean, integer, bytea', async () => {
+    const client = await app.pool.connect();
+    try {
+      const [row] = await probeTypes.run(undefined, pgTypedConnection(client, true));
+      expectTypeOf(row!).toEqualTypeOf<IProbeTypesResult>();
+
+      expectTypeOf(row!.timestamptz).toEqualTypeOf<Date>();
+      expect(row!.timestamptz).toBeInstanceOf(Date);
+
+      // bigint and numeric arrive as strings: exact, never rounded through a float.
+      expectTypeOf(row!.bigint).toEqualTypeOf<string>();
+      expect(row!.bigint).toBe('9007199254740993');
+      expectTypeOf(row!.numeric).toEqualTypeOf<string>();
+      expect(row!.numeric).toBe('12345678901234567890.123456789');
+
+      expect(row!.jsonb).toEqual({ a: [1, 'two', null], b: { c: true } });
+
+      expectTypeOf(row!.inet).toEqualTypeOf<string>();
+      expect(row!.inet).toBe('192.168.0.1');
+
+      expectTypeOf(row!.textArray).toEqualTypeOf<string[]>();
+      expect(row!.textArray).toEqual(['x', 'y', 'z']);
+
+      // date stays a calendar day (pool.ts), as pgtyped.config.json declares.
+      expectTypeOf(row!.date).toEqualTypeOf<string>();
+      expect(row!.date).toBe('2026-11-22');
+
+      expect(typeof row!.boolean).toBe('boolean');
+      expect(typeof row!.integer).toBe('number');
+      expect(Buffer.isBuffer(row!.bytea)).toBe(true);
+    } finally {
+      client.release();
+    }
+  });
+
+  it('for a real table row read through a procedure, with camelCase keys exactly as declared', async () => {
+    const user = await app.newUser();
+    const me = await app.caller({ token: user.token }).auth.me();
+    expectTypeOf(me).toEqualTypeOf<IFindUserByIdResult>();
+    const declared: Array<keyof IFindUserByIdResult> = [
+      'id', 'username', 'email', 'fullName', 'firstName', 'lastName', 'bio', 'avatarUrl', 'role', 'status',
+      'preferences', 'lastLoginAt', 'createdAt', 'updatedAt',
+    ];
+    expect(Object.keys(me).sort()).toEqual([...declared].sort());
+    expect(me.createdAt).toBeInstanceOf(Date);
+    expect(me.lastLoginAt).toBeInstanceOf(Date);
+    expect(me.preferences).toEqual({});
+    expect(me.fullName).toBeNull();
+  });
+});

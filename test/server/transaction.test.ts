@@ -1,0 +1,130 @@
+import { TRPCError } from '@trpc/server';
+import { describe, expect, it } from 'vitest';
+import { createPool } from '../../src/db/pool.js';
+import { createContext } from '../../src/server/context.js';
+import { createCallerFactory } from '../../src/server/trpc.js';
+import { unique, useTestApp } from '../support/app.js';
+import { probeRouter, rowsAs } from '../support/probe.js';
+
+const app = useTestApp();
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (err) {
+    if (err instanceof TRPCError) return err.code;
+    throw err;
+  }
+  throw new Error('expected the call to fail');
+}
+
+describe('the procedure transaction wrapper', () => {
+  it('runs the procedure as the request role, never as the owner it connected as', async () => {
+    const probe = app.probe();
+    const [row] = await rowsAs<{ currentUser: string; sessionUser: string }>(
+      probe,
+      `select current_user, session_user`,
+    );
+    expect(row).toMatchObject({ currentUser: 'app_request', sessionUser: 'app_owner' });
+  });
+
+  it('sets the transaction-local request settings: user id and role from the token, ip, user agent, request id', async () => {
+    const user = await app.newUser();
+    const probe = app.probe({
+      token: user.token,
+      clientIp: '203.0.113.7',
+      userAgent: 'vitest/1.0',
+      requestId: 'req-123',
+    });
+    const [row] = await rowsAs(
+      probe,
+      `select core.current_user_id() as user_id, core.current_user_role() as role,
+              current_setting('app.client_ip') as ip, current_setting('app.user_agent') as ua,
+              current_setting('app.request_id') as request_id`,
+    );
+    expect(row).toEqual({ userId: user.id, role: 'user', ip: '203.0.113.7', ua: 'vitest/1.0', requestId: 'req-123' });
+    expect(await probe.whoami()).toMatchObject({ id: user.id, role: 'user' });
+  });
+
+  it('leaves nothing behind for the next transaction on the same connection', async () => {
+    const user = await app.newUser();
+    // One connection, so the second request must reuse the first one's.
+    const pool = createPool(app.url, { DB_POOL_SIZE: 1, DB_POOL_TIMEOUT_MS: 5000, DB_STATEMENT_TIMEOUT_MS: 10_000 }, app.services.log);
+    try {
+      const services = { ...app.services, pool };
+      const call = (token?: string) => createCallerFactory(probeRouter)(createContext(services, { token }));
+      const query = `select pg_backend_pid() as pid, core.current_user_id() as user_id, current_user`;
+      const [first] = await rowsAs<{ pid: number; userId: string | null }>(call(user.token), query);
+      const [second] = await rowsAs<{ pid: number; userId: string | null; currentUser: string }>(call(), query);
+      expect(second!.pid).toBe(first!.pid);
+      expect(first!.userId).toBe(user.id);
+      expect(second).toMatchObject({ userId: null, currentUser: 'app_request' });
+      const [afterwards] = (await pool.query(`select current_user, current_setting('app.user_id', true) as user_id`)).rows;
+      expect(afterwards).toEqual({ current_user: 'app_owner', user_id: '' });
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it('rolls back everything the procedure wrote when it throws', async () => {
+    const username = unique('rolled');
+    const probe = app.probe();
+    const id = '01900000-0000-7000-8000-000000000001';
+    const err = await probe
+      .sqlThenThrow([
+        { text: `select core.act_as($1, 'user')`, values: [id] },
+        {
+          text: `insert into core.users (id, username, email, password_hash) values ($1, $2, $3, '$argon2id$x')`,
+          values: [id, username, `${username}@example.com`],
+        },
+      ])
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TRPCError);
+    expect((err as TRPCError).code).toBe('INTERNAL_SERVER_ERROR');
+    expect((err as TRPCError).message).toBe('Internal server error');
+    const { rowCount } = await app.sql('select 1 from core.users where username = $1', [username]);
+    expect(rowCount).toBe(0);
+  });
+
+  it('rolls back earlier statements when a later one fails in the database', async () => {
+    const user = await app.newUser();
+    const probe = app.probe({ token: user.token });
+    const code = await codeOf(
+      probe.sql([
+        { text: `update core.users set bio = 'changed' where id = $1`, values: [user.id] },
+        { text: `update core.users set avatar_url = 'ftp://nope' where id = $1`, values: [user.id] },
+      ]),
+    );
+    expect(code).toBe('BAD_REQUEST');
+    const { rows } = await app.sql('select bio from core.users where id = $1', [user.id]);
+    expect(rows[0]).toEqual({ bio: null });
+  });
+
+  it('returns every connection to the pool, after successes and failures alike', async () => {
+    const probe = app.probe();
+    await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        i % 3 === 0 ? probe.sqlThenThrow([]).catch(() => undefined) : probe.sql([{ text: 'select 1' }]),
+      ),
+    );
+    expect(app.pool.waitingCount).toBe(0);
+    expect(app.pool.idleCount).toBe(app.pool.totalCount);
+  });
+
+  it('discards a connection that dies mid-request, answers 503, and keeps serving', async () => {
+    const probe = app.probe();
+    const running = probe
+      .sql([{ text: 'select pg_sleep(0.5)' }, { text: 'select 1' }])
+      .then(() => 'ok', (e: unknown) => (e instanceof TRPCError ? e.code : String(e)));
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const { rows } = await app.sql<{ pid: number }>(
+      `select pid from pg_stat_activity where datname = current_database() and usename = 'app_owner' and query like '%pg_sleep(0.5)%'`,
+    );
+    expect(rows).toHaveLength(1);
+    // The superuser kills the backend serving the request while it sleeps.
+    await app.sql('select pg_terminate_backend($1)', [rows[0]!.pid]);
+    expect(await running).toBe('SERVICE_UNAVAILABLE');
+    // The pool dropped the dead connection and still serves.
+    expect(await rowsAs(probe, 'select 1 as ok')).toEqual([{ ok: 1 }]);
+  });
+});

@@ -1,0 +1,130 @@
+/**
+ * Per test file: a database copied from the migrated template, a pool as the owner role
+ * (exactly as the server connects), a superuser client for inspecting raw rows, and
+ * helpers to call procedures as anonymous, a user or an admin.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, inject } from 'vitest';
+import { createDatabase, withCredentials, OWNER_ROLE } from '../../src/db/lifecycle.js';
+import { createPool } from '../../src/db/pool.js';
+import { createLogger } from '../../src/logger.js';
+import { appRouter } from '../../src/routers/_app.js';
+import { createContext, type RequestInfo, type Services } from '../../src/server/context.js';
+import { createCallerFactory } from '../../src/server/trpc.js';
+import { probeRouter } from './probe.js';
+
+export const PASSWORD = 'Correct-Horse-42';
+
+export interface TestApp {
+  name: string;
+  /** The owner role's connection string to this file's database. */
+  url: string;
+  /** Superuser connection string to this file's database: bypasses RLS, for inspecting rows. */
+  superUrl: string;
+  pool: pg.Pool;
+  services: Services;
+  /** A caller of the app router with the given request context. */
+  caller(request?: Partial<RequestInfo>): ReturnType<typeof createCaller>;
+  /** A caller of the test-only probe procedures (raw SQL through the same transaction wrapper). */
+  probe(request?: Partial<RequestInfo>): ReturnType<typeof createProbeCaller>;
+  /** Registers and logs in a fresh user; returns its id and token. */
+  newUser(overrides?: { username?: string; email?: string }): Promise<{ id: string; token: string; email: string; username: string }>;
+  /** Registers, logs in and promotes a fresh user to admin. */
+  newAdmin(): Promise<{ id: string; token: string; email: string; username: string }>;
+  /** Runs SQL as the superuser acting as an admin (the guard trigger asks for one). */
+  sqlAsAdmin(text: string, values?: unknown[]): Promise<pg.QueryResult>;
+  /** Runs SQL as the superuser on this file's database. */
+  sql<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
+}
+
+const createCaller = createCallerFactory(appRouter);
+const createProbeCaller = createCallerFactory(probeRouter);
+
+let counter = 0;
+export function unique(prefix: string): string {
+  counter += 1;
+  return `${prefix}${process.pid}x${counter}x${randomBytes(2).toString('hex')}`;
+}
+
+export async function createTestApp(): Promise<TestApp & { close(): Promise<void> }> {
+  const server = inject('testServer');
+  const name = `${server.template}_${randomBytes(5).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: server.adminUrl });
+  await admin.connect();
+  try {
+    await createDatabase(admin, name, server.template);
+  } finally {
+    await admin.end();
+  }
+  const url = withCredentials(server.adminUrl, OWNER_ROLE, server.ownerPassword, name);
+  const superUrl = withCredentials(server.adminUrl, decodeURIComponent(new URL(server.adminUrl).username), decodeURIComponent(new URL(server.adminUrl).password), name);
+  const log = createLogger({ LOG_LEVEL: process.env.TEST_LOG_LEVEL as 'info' | undefined ?? 'silent' });
+  const config = { DB_POOL_SIZE: 10, DB_POOL_TIMEOUT_MS: 5000, DB_STATEMENT_TIMEOUT_MS: 10_000, DB_NAMED_STATEMENTS: true, AUTH_SESSION_TTL_HOURS: 24, NODE_ENV: 'test' as const };
+  const pool = createPool(url, config, log);
+  const superPool = new pg.Pool({ connectionString: superUrl, max: 2 });
+  const services: Services = { pool, config, log };
+
+  const app: TestApp & { close(): Promise<void> } = {
+    name,
+    url,
+    superUrl,
+    pool,
+    services,
+    caller: (request = {}) => createCaller(createContext(services, request)),
+    probe: (request = {}) => createProbeCaller(createContext(services, request)),
+    sql: (text, values) => superPool.query(text, values),
+    async newUser(overrides = {}) {
+      const username = overrides.username ?? unique('user');
+      const email = overrides.email ?? `${username}@example.com`;
+      const anonymous = app.caller();
+      const user = await anonymous.auth.register({ username, email, password: PASSWORD });
+      const { token } = await anonymous.auth.login({ email, password: PASSWORD });
+      return { id: user.id, token, email, username };
+    },
+    async newAdmin() {
+      const user = await app.newUser({ username: unique('admin') });
+      await app.sqlAsAdmin(`update core.users set role = 'admin' where id = $1`, [user.id]);
+      return user;
+    },
+    async sqlAsAdmin(text, values) {
+      const client = await superPool.connect();
+      try {
+        await client.query('begin');
+        await client.query(`select set_config('app.user_role', 'admin', true)`);
+        const result = await client.query(text, values);
+        await client.query('commit');
+        return result;
+      } catch (err) {
+        await client.query('rollback');
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    async close() {
+      await pool.end();
+      await superPool.end();
+      const dropper = new pg.Client({ connectionString: server.adminUrl });
+      await dropper.connect();
+      try {
+        await dropper.query(`drop database if exists ${pg.escapeIdentifier(name)} with (force)`);
+      } finally {
+        await dropper.end();
+      }
+    },
+  };
+  return app;
+}
+
+/** Sets up this file's database before its tests and drops it after them. */
+export function useTestApp(): TestApp {
+  const holder = {} as TestApp & { close(): Promise<void> };
+  beforeAll(async () => {
+    Object.assign(holder, await createTestApp());
+  });
+  afterAll(async () => {
+    await holder.close?.();
+  });
+  return holder;
+}
