@@ -111,7 +111,7 @@ describe('the HTTP server with the typed client', () => {
       body: JSON.stringify({ json: { email: 'not an email', password: '' } }),
     });
     expect(invalid.status).toBe(400);
-    const invalidBody = await invalid.json();
+    const invalidBody = (await invalid.json()) as { error: { json: { message: string; data: { fieldErrors: Record<string, string[]> } } } };
     expect(Object.keys(invalidBody.error.json.data.fieldErrors).sort()).toEqual(['email', 'password']);
     expect(invalidBody.error.json.message).toMatch(/^email: /);
 
