@@ -46,6 +46,16 @@ describe('the procedure transaction wrapper', () => {
     expect(await probe.whoami()).toMatchObject({ id: user.id, role: 'user' });
   });
 
+  it('authedProcedure needs a live session; adminProcedure an admin', async () => {
+    const user = await app.newUser();
+    const admin = await app.newAdmin();
+    expect(await codeOf(app.probe().signedIn())).toBe('UNAUTHORIZED');
+    expect(await app.probe({ token: user.token }).signedIn()).toBe(user.id);
+    expect(await codeOf(app.probe().adminOnly())).toBe('UNAUTHORIZED');
+    expect(await codeOf(app.probe({ token: user.token }).adminOnly())).toBe('FORBIDDEN');
+    expect(await app.probe({ token: admin.token }).adminOnly()).toBe(admin.id);
+  });
+
   it('leaves nothing behind for the next transaction on the same connection', async () => {
     const user = await app.newUser();
     // One connection, so the second request must reuse the first one's.

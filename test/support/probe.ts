@@ -3,7 +3,7 @@
  * what a procedure sees (role, settings, RLS) without adding such procedures to the app.
  */
 import { z } from 'zod';
-import { publicProcedure, router } from '../../src/server/trpc.js';
+import { adminProcedure, authedProcedure, publicProcedure, router } from '../../src/server/trpc.js';
 
 const sqlInput = z.object({ text: z.string(), values: z.array(z.unknown()).default([]) });
 
@@ -21,6 +21,8 @@ export const probeRouter = router({
   }),
   /** What the procedure knows about the caller. */
   whoami: publicProcedure.query(({ ctx }) => ctx.user),
+  signedIn: authedProcedure.query(({ ctx }) => ctx.user.id),
+  adminOnly: adminProcedure.query(({ ctx }) => ctx.user.id),
 });
 
 /** The rows of a single statement run as the caller. */
