@@ -22,6 +22,18 @@ const envSchema = z.object({
   // Comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed.
   TRUSTED_PROXIES: z.string().default(''),
   AUTH_SESSION_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 365).default(24 * 30),
+  // Login throttling: attempts per email and per client ip in a fixed window.
+  LOGIN_LIMIT_PER_EMAIL: z.coerce.number().int().min(1).default(10),
+  LOGIN_LIMIT_PER_IP: z.coerce.number().int().min(1).default(100),
+  LOGIN_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+  // AES-256-GCM key for sensitive configuration values: 32 bytes, base64. Without DATABASE_URL
+  // a key is generated once and kept in .data/; with it, the key must be given.
+  CONFIG_ENCRYPTION_KEY: z
+    .string()
+    .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes, base64-encoded')
+    .optional(),
+  // Audit partitions older than this many months are dropped by maintenance (0 keeps all).
+  AUDIT_RETENTION_MONTHS: z.coerce.number().int().min(0).default(24),
 });
 
 export type Config = z.infer<typeof envSchema>;

@@ -43,3 +43,108 @@ const insertAuthSessionIR: any = {"usedParamSet":{"userId":true,"tokenHash":true
 export const insertAuthSession = new PreparedQuery<IInsertAuthSessionParams,IInsertAuthSessionResult>(insertAuthSessionIR);
 
 
+/** 'ListLiveSessions' parameters type */
+export interface IListLiveSessionsParams {
+  userId: string;
+}
+
+/** 'ListLiveSessions' return type */
+export interface IListLiveSessionsResult {
+  createdAt: Date;
+  expiresAt: Date;
+  id: string;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/** 'ListLiveSessions' query type */
+export interface IListLiveSessionsQuery {
+  params: IListLiveSessionsParams;
+  result: IListLiveSessionsResult;
+}
+
+const listLiveSessionsIR: any = {"usedParamSet":{"userId":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":154,"b":161}]}],"statement":"-- A user's sessions that can still authenticate, newest first.\nselect id, created_at, expires_at, ip, user_agent\nfrom core.auth_sessions\nwhere user_id = :userId!\n  and revoked_at is null\n  and expires_at > now()\norder by created_at desc, id desc"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * -- A user's sessions that can still authenticate, newest first.
+ * select id, created_at, expires_at, ip, user_agent
+ * from core.auth_sessions
+ * where user_id = :userId!
+ *   and revoked_at is null
+ *   and expires_at > now()
+ * order by created_at desc, id desc
+ * ```
+ */
+export const listLiveSessions = new PreparedQuery<IListLiveSessionsParams,IListLiveSessionsResult>(listLiveSessionsIR);
+
+
+/** 'RevokeSession' parameters type */
+export interface IRevokeSessionParams {
+  id: string;
+  userId: string;
+}
+
+/** 'RevokeSession' return type */
+export interface IRevokeSessionResult {
+  id: string;
+}
+
+/** 'RevokeSession' query type */
+export interface IRevokeSessionQuery {
+  params: IRevokeSessionParams;
+  result: IRevokeSessionResult;
+}
+
+const revokeSessionIR: any = {"usedParamSet":{"id":true,"userId":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":99,"b":102}]},{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":120,"b":127}]}],"statement":"-- Revokes one live session of a user.\nupdate core.auth_sessions\nset revoked_at = now()\nwhere id = :id!\n  and user_id = :userId!\n  and revoked_at is null\nreturning id"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * -- Revokes one live session of a user.
+ * update core.auth_sessions
+ * set revoked_at = now()
+ * where id = :id!
+ *   and user_id = :userId!
+ *   and revoked_at is null
+ * returning id
+ * ```
+ */
+export const revokeSession = new PreparedQuery<IRevokeSessionParams,IRevokeSessionResult>(revokeSessionIR);
+
+
+/** 'RevokeSessionsExcept' parameters type */
+export interface IRevokeSessionsExceptParams {
+  keepId?: string | null | void;
+  userId: string;
+}
+
+/** 'RevokeSessionsExcept' return type */
+export interface IRevokeSessionsExceptResult {
+  id: string;
+}
+
+/** 'RevokeSessionsExcept' query type */
+export interface IRevokeSessionsExceptQuery {
+  params: IRevokeSessionsExceptParams;
+  result: IRevokeSessionsExceptResult;
+}
+
+const revokeSessionsExceptIR: any = {"usedParamSet":{"userId":true,"keepId":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":145,"b":152}]},{"name":"keepId","required":false,"transform":{"type":"scalar"},"locs":[{"a":210,"b":216}]}],"statement":"-- Revokes every live session of a user except the one named (null keeps none).\nupdate core.auth_sessions\nset revoked_at = now()\nwhere user_id = :userId!\n  and revoked_at is null\n  and id is distinct from cast(:keepId as uuid)\nreturning id"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * -- Revokes every live session of a user except the one named (null keeps none).
+ * update core.auth_sessions
+ * set revoked_at = now()
+ * where user_id = :userId!
+ *   and revoked_at is null
+ *   and id is distinct from cast(:keepId as uuid)
+ * returning id
+ * ```
+ */
+export const revokeSessionsExcept = new PreparedQuery<IRevokeSessionsExceptParams,IRevokeSessionsExceptResult>(revokeSessionsExceptIR);
+
+

@@ -4,6 +4,8 @@ import { PreparedQuery } from '@pgtyped/runtime';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
+export type NumberOrString = number | string;
+
 /** 'InsertUser' parameters type */
 export interface IInsertUserParams {
   email: string;
@@ -44,7 +46,7 @@ export interface IInsertUserQuery {
   result: IInsertUserResult;
 }
 
-const insertUserIR: any = {"usedParamSet":{"id":true,"username":true,"email":true,"passwordHash":true,"fullName":true,"firstName":true,"lastName":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":228,"b":231}]},{"name":"username","required":true,"transform":{"type":"scalar"},"locs":[{"a":234,"b":243}]},{"name":"email","required":true,"transform":{"type":"scalar"},"locs":[{"a":246,"b":252}]},{"name":"passwordHash","required":true,"transform":{"type":"scalar"},"locs":[{"a":255,"b":268}]},{"name":"fullName","required":false,"transform":{"type":"scalar"},"locs":[{"a":271,"b":279}]},{"name":"firstName","required":false,"transform":{"type":"scalar"},"locs":[{"a":282,"b":291}]},{"name":"lastName","required":false,"transform":{"type":"scalar"},"locs":[{"a":294,"b":302}]}],"statement":"-- Registers a user. RLS admits the row only when the transaction already acts as this new id (auth.register) or as an admin.\ninsert into core.users (id, username, email, password_hash, full_name, first_name, last_name)\nvalues (:id!, :username!, :email!, :passwordHash!, :fullName, :firstName, :lastName)\nreturning id, username, email, full_name, first_name, last_name, bio, avatar_url, role, status, preferences,\n          last_login_at, created_at, updated_at"};
+const insertUserIR: any = {"usedParamSet":{"id":true,"username":true,"email":true,"passwordHash":true,"fullName":true,"firstName":true,"lastName":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":228,"b":231}]},{"name":"username","required":true,"transform":{"type":"scalar"},"locs":[{"a":234,"b":243}]},{"name":"email","required":true,"transform":{"type":"scalar"},"locs":[{"a":246,"b":252}]},{"name":"passwordHash","required":true,"transform":{"type":"scalar"},"locs":[{"a":255,"b":268}]},{"name":"fullName","required":false,"transform":{"type":"scalar"},"locs":[{"a":271,"b":279}]},{"name":"firstName","required":false,"transform":{"type":"scalar"},"locs":[{"a":282,"b":291}]},{"name":"lastName","required":false,"transform":{"type":"scalar"},"locs":[{"a":294,"b":302}]}],"statement":"-- Registers a user. RLS admits the row only when the transaction already acts as this new id (auth.register) or as an admin.\ninsert into core.users (id, username, email, password_hash, full_name, first_name, last_name)\nvalues (:id!, :username!, :email!, :passwordHash!, :fullName, :firstName, :lastName)\nreturning id, username, email, full_name, first_name, last_name, bio, avatar_url, role, status, preferences,\n       last_login_at, created_at, updated_at"};
 
 /**
  * Query generated from SQL:
@@ -53,7 +55,7 @@ const insertUserIR: any = {"usedParamSet":{"id":true,"username":true,"email":tru
  * insert into core.users (id, username, email, password_hash, full_name, first_name, last_name)
  * values (:id!, :username!, :email!, :passwordHash!, :fullName, :firstName, :lastName)
  * returning id, username, email, full_name, first_name, last_name, bio, avatar_url, role, status, preferences,
- *           last_login_at, created_at, updated_at
+ *        last_login_at, created_at, updated_at
  * ```
  */
 export const insertUser = new PreparedQuery<IInsertUserParams,IInsertUserResult>(insertUserIR);
@@ -108,6 +110,113 @@ const findUserByIdIR: any = {"usedParamSet":{"id":true},"params":[{"name":"id","
 export const findUserById = new PreparedQuery<IFindUserByIdParams,IFindUserByIdResult>(findUserByIdIR);
 
 
+/** 'FindUserByEmail' parameters type */
+export interface IFindUserByEmailParams {
+  email: string;
+}
+
+/** 'FindUserByEmail' return type */
+export interface IFindUserByEmailResult {
+  avatarUrl: string | null;
+  bio: string | null;
+  createdAt: Date;
+  /** Login address, unique ignoring case */
+  email: string;
+  firstName: string | null;
+  fullName: string | null;
+  id: string;
+  lastLoginAt: Date | null;
+  lastName: string | null;
+  /** Free-form UI settings as a JSON object (seed 004) */
+  preferences: Json;
+  /** user or admin (seed 004 is_admin) */
+  role: string;
+  /** ACTIVE, INACTIVE or SUSPENDED (seed 002; seeds 000/001/004 is_active). Only ACTIVE users can authenticate */
+  status: string;
+  updatedAt: Date;
+  /** Display handle: 3-50 of a-z 0-9 _ . -, unique ignoring case */
+  username: string;
+}
+
+/** 'FindUserByEmail' query type */
+export interface IFindUserByEmailQuery {
+  params: IFindUserByEmailParams;
+  result: IFindUserByEmailResult;
+}
+
+const findUserByEmailIR: any = {"usedParamSet":{"email":true},"params":[{"name":"email","required":true,"transform":{"type":"scalar"},"locs":[{"a":235,"b":241}]}],"statement":"-- A user's profile by email, ignoring case (admins).\nselect id, username, email, full_name, first_name, last_name, bio, avatar_url, role, status, preferences,\n       last_login_at, created_at, updated_at\nfrom core.users\nwhere email = :email!"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * -- A user's profile by email, ignoring case (admins).
+ * select id, username, email, full_name, first_name, last_name, bio, avatar_url, role, status, preferences,
+ *        last_login_at, created_at, updated_at
+ * from core.users
+ * where email = :email!
+ * ```
+ */
+export const findUserByEmail = new PreparedQuery<IFindUserByEmailParams,IFindUserByEmailResult>(findUserByEmailIR);
+
+
+/** 'ListUsers' parameters type */
+export interface IListUsersParams {
+  after?: string | null | void;
+  limit: NumberOrString;
+  prefix?: string | null | void;
+  role?: string | null | void;
+  status?: string | null | void;
+}
+
+/** 'ListUsers' return type */
+export interface IListUsersResult {
+  avatarUrl: string | null;
+  bio: string | null;
+  createdAt: Date;
+  /** Login address, unique ignoring case */
+  email: string;
+  firstName: string | null;
+  fullName: string | null;
+  id: string;
+  lastLoginAt: Date | null;
+  lastName: string | null;
+  /** Free-form UI settings as a JSON object (seed 004) */
+  preferences: Json;
+  /** user or admin (seed 004 is_admin) */
+  role: string;
+  /** ACTIVE, INACTIVE or SUSPENDED (seed 002; seeds 000/001/004 is_active). Only ACTIVE users can authenticate */
+  status: string;
+  updatedAt: Date;
+  /** Display handle: 3-50 of a-z 0-9 _ . -, unique ignoring case */
+  username: string;
+}
+
+/** 'ListUsers' query type */
+export interface IListUsersQuery {
+  params: IListUsersParams;
+  result: IListUsersResult;
+}
+
+const listUsersIR: any = {"usedParamSet":{"status":true,"role":true,"prefix":true,"after":true,"limit":true},"params":[{"name":"status","required":false,"transform":{"type":"scalar"},"locs":[{"a":360,"b":366},{"a":397,"b":403}]},{"name":"role","required":false,"transform":{"type":"scalar"},"locs":[{"a":418,"b":422},{"a":451,"b":455}]},{"name":"prefix","required":false,"transform":{"type":"scalar"},"locs":[{"a":470,"b":476},{"a":509,"b":515},{"a":534,"b":540}]},{"name":"after","required":false,"transform":{"type":"scalar"},"locs":[{"a":555,"b":560},{"a":587,"b":592}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":613,"b":619}]}],"statement":"-- One page of users in creation order (ids are UUIDv7), after the cursor, optionally filtered by status, role and an email/username prefix (a LIKE pattern, escaped by the caller).\nselect id, username, email, full_name, first_name, last_name, bio, avatar_url, role, status, preferences,\n       last_login_at, created_at, updated_at\nfrom core.users\nwhere (cast(:status as text) is null or status = :status)\n  and (cast(:role as text) is null or role = :role)\n  and (cast(:prefix as text) is null or email like :prefix or username like :prefix)\n  and (cast(:after as uuid) is null or id > :after)\norder by id\nlimit :limit!"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * -- One page of users in creation order (ids are UUIDv7), after the cursor, optionally filtered by status, role and an email/username prefix (a LIKE pattern, escaped by the caller).
+ * select id, username, email, full_name, first_name, last_name, bio, avatar_url, role, status, preferences,
+ *        last_login_at, created_at, updated_at
+ * from core.users
+ * where (cast(:status as text) is null or status = :status)
+ *   and (cast(:role as text) is null or role = :role)
+ *   and (cast(:prefix as text) is null or email like :prefix or username like :prefix)
+ *   and (cast(:after as uuid) is null or id > :after)
+ * order by id
+ * limit :limit!
+ * ```
+ */
+export const listUsers = new PreparedQuery<IListUsersParams,IListUsersResult>(listUsersIR);
+
+
 /** 'FindLoginByEmail' parameters type */
 export interface IFindLoginByEmailParams {
   email: string;
@@ -138,6 +247,37 @@ const findLoginByEmailIR: any = {"usedParamSet":{"email":true},"params":[{"name"
  * ```
  */
 export const findLoginByEmail = new PreparedQuery<IFindLoginByEmailParams,IFindLoginByEmailResult>(findLoginByEmailIR);
+
+
+/** 'FindPasswordHash' parameters type */
+export interface IFindPasswordHashParams {
+  id: string;
+}
+
+/** 'FindPasswordHash' return type */
+export interface IFindPasswordHashResult {
+  /** argon2id PHC string; never leaves the database through the API */
+  passwordHash: string;
+}
+
+/** 'FindPasswordHash' query type */
+export interface IFindPasswordHashQuery {
+  params: IFindPasswordHashParams;
+  result: IFindPasswordHashResult;
+}
+
+const findPasswordHashIR: any = {"usedParamSet":{"id":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":138,"b":141}]}],"statement":"-- The acting user's own password hash, to check the current password before changing it.\nselect password_hash\nfrom core.users\nwhere id = :id!"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * -- The acting user's own password hash, to check the current password before changing it.
+ * select password_hash
+ * from core.users
+ * where id = :id!
+ * ```
+ */
+export const findPasswordHash = new PreparedQuery<IFindPasswordHashParams,IFindPasswordHashResult>(findPasswordHashIR);
 
 
 /** 'RecordLogin' parameters type */
@@ -174,7 +314,7 @@ export interface IRecordLoginQuery {
   result: IRecordLoginResult;
 }
 
-const recordLoginIR: any = {"usedParamSet":{"id":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":127,"b":130}]}],"statement":"-- Stamps a successful login on the user's row and returns the profile.\nupdate core.users\nset last_login_at = now()\nwhere id = :id!\nreturning id, username, email, full_name, first_name, last_name, bio, avatar_url, role, status, preferences,\n          last_login_at, created_at, updated_at"};
+const recordLoginIR: any = {"usedParamSet":{"id":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":127,"b":130}]}],"statement":"-- Stamps a successful login on the user's row and returns the profile.\nupdate core.users\nset last_login_at = now()\nwhere id = :id!\nreturning id, username, email, full_name, first_name, last_name, bio, avatar_url, role, status, preferences,\n       last_login_at, created_at, updated_at"};
 
 /**
  * Query generated from SQL:
@@ -184,9 +324,199 @@ const recordLoginIR: any = {"usedParamSet":{"id":true},"params":[{"name":"id","r
  * set last_login_at = now()
  * where id = :id!
  * returning id, username, email, full_name, first_name, last_name, bio, avatar_url, role, status, preferences,
- *           last_login_at, created_at, updated_at
+ *        last_login_at, created_at, updated_at
  * ```
  */
 export const recordLogin = new PreparedQuery<IRecordLoginParams,IRecordLoginResult>(recordLoginIR);
+
+
+/** 'UpdateProfile' parameters type */
+export interface IUpdateProfileParams {
+  id: string;
+  patch?: Json | null | void;
+}
+
+/** 'UpdateProfile' return type */
+export interface IUpdateProfileResult {
+  avatarUrl: string | null;
+  bio: string | null;
+  createdAt: Date;
+  /** Login address, unique ignoring case */
+  email: string;
+  firstName: string | null;
+  fullName: string | null;
+  id: string;
+  lastLoginAt: Date | null;
+  lastName: string | null;
+  /** Free-form UI settings as a JSON object (seed 004) */
+  preferences: Json;
+  /** user or admin (seed 004 is_admin) */
+  role: string;
+  /** ACTIVE, INACTIVE or SUSPENDED (seed 002; seeds 000/001/004 is_active). Only ACTIVE users can authenticate */
+  status: string;
+  updatedAt: Date;
+  /** Display handle: 3-50 of a-z 0-9 _ . -, unique ignoring case */
+  username: string;
+}
+
+/** 'UpdateProfile' query type */
+export interface IUpdateProfileQuery {
+  params: IUpdateProfileParams;
+  result: IUpdateProfileResult;
+}
+
+const updateProfileIR: any = {"usedParamSet":{"patch":true,"id":true},"params":[{"name":"patch","required":false,"transform":{"type":"scalar"},"locs":[{"a":183,"b":188},{"a":215,"b":220},{"a":292,"b":297},{"a":325,"b":330},{"a":404,"b":409},{"a":436,"b":441},{"a":513,"b":518},{"a":540,"b":545},{"a":606,"b":611},{"a":639,"b":644},{"a":718,"b":723},{"a":753,"b":758}]},{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":816,"b":819}]}],"statement":"-- Changes the profile fields present in the patch (a JSON object keyed by API field name); absent fields keep their value, null clears.\nupdate core.users\nset full_name   = case when :patch::jsonb ? 'fullName' then :patch::jsonb ->> 'fullName' else full_name end,\n    first_name  = case when :patch::jsonb ? 'firstName' then :patch::jsonb ->> 'firstName' else first_name end,\n    last_name   = case when :patch::jsonb ? 'lastName' then :patch::jsonb ->> 'lastName' else last_name end,\n    bio         = case when :patch::jsonb ? 'bio' then :patch::jsonb ->> 'bio' else bio end,\n    avatar_url  = case when :patch::jsonb ? 'avatarUrl' then :patch::jsonb ->> 'avatarUrl' else avatar_url end,\n    preferences = case when :patch::jsonb ? 'preferences' then :patch::jsonb -> 'preferences' else preferences end\nwhere id = :id!\nreturning id, username, email, full_name, first_name, last_name, bio, avatar_url, role, status, preferences,\n       last_login_at, created_at, updated_at"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * -- Changes the profile fields present in the patch (a JSON object keyed by API field name); absent fields keep their value, null clears.
+ * update core.users
+ * set full_name   = case when :patch::jsonb ? 'fullName' then :patch::jsonb ->> 'fullName' else full_name end,
+ *     first_name  = case when :patch::jsonb ? 'firstName' then :patch::jsonb ->> 'firstName' else first_name end,
+ *     last_name   = case when :patch::jsonb ? 'lastName' then :patch::jsonb ->> 'lastName' else last_name end,
+ *     bio         = case when :patch::jsonb ? 'bio' then :patch::jsonb ->> 'bio' else bio end,
+ *     avatar_url  = case when :patch::jsonb ? 'avatarUrl' then :patch::jsonb ->> 'avatarUrl' else avatar_url end,
+ *     preferences = case when :patch::jsonb ? 'preferences' then :patch::jsonb -> 'preferences' else preferences end
+ * where id = :id!
+ * returning id, username, email, full_name, first_name, last_name, bio, avatar_url, role, status, preferences,
+ *        last_login_at, created_at, updated_at
+ * ```
+ */
+export const updateProfile = new PreparedQuery<IUpdateProfileParams,IUpdateProfileResult>(updateProfileIR);
+
+
+/** 'UpdatePasswordHash' parameters type */
+export interface IUpdatePasswordHashParams {
+  id: string;
+  passwordHash: string;
+}
+
+/** 'UpdatePasswordHash' return type */
+export interface IUpdatePasswordHashResult {
+  id: string;
+}
+
+/** 'UpdatePasswordHash' query type */
+export interface IUpdatePasswordHashQuery {
+  params: IUpdatePasswordHashParams;
+  result: IUpdatePasswordHashResult;
+}
+
+const updatePasswordHashIR: any = {"usedParamSet":{"passwordHash":true,"id":true},"params":[{"name":"passwordHash","required":true,"transform":{"type":"scalar"},"locs":[{"a":74,"b":87}]},{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":100,"b":103}]}],"statement":"-- Replaces a user's password hash.\nupdate core.users\nset password_hash = :passwordHash!\nwhere id = :id!\nreturning id"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * -- Replaces a user's password hash.
+ * update core.users
+ * set password_hash = :passwordHash!
+ * where id = :id!
+ * returning id
+ * ```
+ */
+export const updatePasswordHash = new PreparedQuery<IUpdatePasswordHashParams,IUpdatePasswordHashResult>(updatePasswordHashIR);
+
+
+/** 'SetUserStatus' parameters type */
+export interface ISetUserStatusParams {
+  id: string;
+  status: string;
+}
+
+/** 'SetUserStatus' return type */
+export interface ISetUserStatusResult {
+  avatarUrl: string | null;
+  bio: string | null;
+  createdAt: Date;
+  /** Login address, unique ignoring case */
+  email: string;
+  firstName: string | null;
+  fullName: string | null;
+  id: string;
+  lastLoginAt: Date | null;
+  lastName: string | null;
+  /** Free-form UI settings as a JSON object (seed 004) */
+  preferences: Json;
+  /** user or admin (seed 004 is_admin) */
+  role: string;
+  /** ACTIVE, INACTIVE or SUSPENDED (seed 002; seeds 000/001/004 is_active). Only ACTIVE users can authenticate */
+  status: string;
+  updatedAt: Date;
+  /** Display handle: 3-50 of a-z 0-9 _ . -, unique ignoring case */
+  username: string;
+}
+
+/** 'SetUserStatus' query type */
+export interface ISetUserStatusQuery {
+  params: ISetUserStatusParams;
+  result: ISetUserStatusResult;
+}
+
+const setUserStatusIR: any = {"usedParamSet":{"status":true,"id":true},"params":[{"name":"status","required":true,"transform":{"type":"scalar"},"locs":[{"a":127,"b":134}]},{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":147,"b":150}]}],"statement":"-- Suspends, deactivates or reactivates a user (admins; the guard trigger refuses anyone else).\nupdate core.users\nset status = :status!\nwhere id = :id!\nreturning id, username, email, full_name, first_name, last_name, bio, avatar_url, role, status, preferences,\n       last_login_at, created_at, updated_at"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * -- Suspends, deactivates or reactivates a user (admins; the guard trigger refuses anyone else).
+ * update core.users
+ * set status = :status!
+ * where id = :id!
+ * returning id, username, email, full_name, first_name, last_name, bio, avatar_url, role, status, preferences,
+ *        last_login_at, created_at, updated_at
+ * ```
+ */
+export const setUserStatus = new PreparedQuery<ISetUserStatusParams,ISetUserStatusResult>(setUserStatusIR);
+
+
+/** 'SetUserRole' parameters type */
+export interface ISetUserRoleParams {
+  id: string;
+  role: string;
+}
+
+/** 'SetUserRole' return type */
+export interface ISetUserRoleResult {
+  avatarUrl: string | null;
+  bio: string | null;
+  createdAt: Date;
+  /** Login address, unique ignoring case */
+  email: string;
+  firstName: string | null;
+  fullName: string | null;
+  id: string;
+  lastLoginAt: Date | null;
+  lastName: string | null;
+  /** Free-form UI settings as a JSON object (seed 004) */
+  preferences: Json;
+  /** user or admin (seed 004 is_admin) */
+  role: string;
+  /** ACTIVE, INACTIVE or SUSPENDED (seed 002; seeds 000/001/004 is_active). Only ACTIVE users can authenticate */
+  status: string;
+  updatedAt: Date;
+  /** Display handle: 3-50 of a-z 0-9 _ . -, unique ignoring case */
+  username: string;
+}
+
+/** 'SetUserRole' query type */
+export interface ISetUserRoleQuery {
+  params: ISetUserRoleParams;
+  result: ISetUserRoleResult;
+}
+
+const setUserRoleIR: any = {"usedParamSet":{"role":true,"id":true},"params":[{"name":"role","required":true,"transform":{"type":"scalar"},"locs":[{"a":119,"b":124}]},{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":137,"b":140}]}],"statement":"-- Makes a user an admin or a plain user (admins; the guard trigger refuses anyone else).\nupdate core.users\nset role = :role!\nwhere id = :id!\nreturning id, username, email, full_name, first_name, last_name, bio, avatar_url, role, status, preferences,\n       last_login_at, created_at, updated_at"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * -- Makes a user an admin or a plain user (admins; the guard trigger refuses anyone else).
+ * update core.users
+ * set role = :role!
+ * where id = :id!
+ * returning id, username, email, full_name, first_name, last_name, bio, avatar_url, role, status, preferences,
+ *        last_login_at, created_at, updated_at
+ * ```
+ */
+export const setUserRole = new PreparedQuery<ISetUserRoleParams,ISetUserRoleResult>(setUserRoleIR);
 
 

@@ -3,7 +3,7 @@
 insert into core.users (id, username, email, password_hash, full_name, first_name, last_name)
 values (:id!, :username!, :email!, :passwordHash!, :fullName, :firstName, :lastName)
 returning id, username, email, full_name, first_name, last_name, bio, avatar_url, role, status, preferences,
-          last_login_at, created_at, updated_at;
+       last_login_at, created_at, updated_at;
 
 /* @name FindUserById */
 -- A user's profile (never the password hash); RLS shows a user only themselves unless an admin asks.
@@ -12,10 +12,35 @@ select id, username, email, full_name, first_name, last_name, bio, avatar_url, r
 from core.users
 where id = :id!;
 
+/* @name FindUserByEmail */
+-- A user's profile by email, ignoring case (admins).
+select id, username, email, full_name, first_name, last_name, bio, avatar_url, role, status, preferences,
+       last_login_at, created_at, updated_at
+from core.users
+where email = :email!;
+
+/* @name ListUsers */
+-- One page of users in creation order (ids are UUIDv7), after the cursor, optionally filtered by status, role and an email/username prefix (a LIKE pattern, escaped by the caller).
+select id, username, email, full_name, first_name, last_name, bio, avatar_url, role, status, preferences,
+       last_login_at, created_at, updated_at
+from core.users
+where (cast(:status as text) is null or status = :status)
+  and (cast(:role as text) is null or role = :role)
+  and (cast(:prefix as text) is null or email like :prefix or username like :prefix)
+  and (cast(:after as uuid) is null or id > :after)
+order by id
+limit :limit!;
+
 /* @name FindLoginByEmail */
 -- The credentials behind an email, for checking a password before anyone is acting (SECURITY DEFINER lookup).
 select id as "id!", password_hash as "password_hash!", role as "role!", status as "status!"
 from core.login_lookup(:email!);
+
+/* @name FindPasswordHash */
+-- The acting user's own password hash, to check the current password before changing it.
+select password_hash
+from core.users
+where id = :id!;
 
 /* @name RecordLogin */
 -- Stamps a successful login on the user's row and returns the profile.
@@ -23,4 +48,40 @@ update core.users
 set last_login_at = now()
 where id = :id!
 returning id, username, email, full_name, first_name, last_name, bio, avatar_url, role, status, preferences,
-          last_login_at, created_at, updated_at;
+       last_login_at, created_at, updated_at;
+
+/* @name UpdateProfile */
+-- Changes the profile fields present in the patch (a JSON object keyed by API field name); absent fields keep their value, null clears.
+update core.users
+set full_name   = case when :patch::jsonb ? 'fullName' then :patch::jsonb ->> 'fullName' else full_name end,
+    first_name  = case when :patch::jsonb ? 'firstName' then :patch::jsonb ->> 'firstName' else first_name end,
+    last_name   = case when :patch::jsonb ? 'lastName' then :patch::jsonb ->> 'lastName' else last_name end,
+    bio         = case when :patch::jsonb ? 'bio' then :patch::jsonb ->> 'bio' else bio end,
+    avatar_url  = case when :patch::jsonb ? 'avatarUrl' then :patch::jsonb ->> 'avatarUrl' else avatar_url end,
+    preferences = case when :patch::jsonb ? 'preferences' then :patch::jsonb -> 'preferences' else preferences end
+where id = :id!
+returning id, username, email, full_name, first_name, last_name, bio, avatar_url, role, status, preferences,
+       last_login_at, created_at, updated_at;
+
+/* @name UpdatePasswordHash */
+-- Replaces a user's password hash.
+update core.users
+set password_hash = :passwordHash!
+where id = :id!
+returning id;
+
+/* @name SetUserStatus */
+-- Suspends, deactivates or reactivates a user (admins; the guard trigger refuses anyone else).
+update core.users
+set status = :status!
+where id = :id!
+returning id, username, email, full_name, first_name, last_name, bio, avatar_url, role, status, preferences,
+       last_login_at, created_at, updated_at;
+
+/* @name SetUserRole */
+-- Makes a user an admin or a plain user (admins; the guard trigger refuses anyone else).
+update core.users
+set role = :role!
+where id = :id!
+returning id, username, email, full_name, first_name, last_name, bio, avatar_url, role, status, preferences,
+       last_login_at, created_at, updated_at;

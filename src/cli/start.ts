@@ -6,6 +6,8 @@ import { ConfigError, loadConfig } from '../config.js';
 import { openDatabase } from '../db/lifecycle.js';
 import { migrate } from '../db/migrate.js';
 import { createPool } from '../db/pool.js';
+import { runMaintenance } from '../db/maintenance.js';
+import { loadConfigKey } from '../auth/encryption.js';
 import { createLogger } from '../logger.js';
 import { createHttpServer, listen } from '../server/http.js';
 
@@ -25,8 +27,13 @@ async function main(): Promise<void> {
   log.info({ embedded: !config.DATABASE_URL }, 'database open');
   const ran = await migrate(database.url, { direction: 'up' });
   if (ran.length) log.info({ migrations: ran }, 'migrated');
+  const configKey = await loadConfigKey({ configured: config.CONFIG_ENCRYPTION_KEY, embedded: database.embedded });
   const pool = createPool(database.url, config, log);
-  const server = await createHttpServer({ pool, config, log, trustedProxies: config.TRUSTED_PROXIES });
+  await runMaintenance(pool, config, log);
+  // Audit partitions are created months ahead; twice a day is plenty.
+  const maintenance = setInterval(() => void runMaintenance(pool, config, log).catch((err) => log.error({ err }, 'maintenance failed')), 12 * 3_600_000);
+  maintenance.unref();
+  const server = await createHttpServer({ pool, config, log, configKey, trustedProxies: config.TRUSTED_PROXIES });
   const url = await listen(server, config.PORT, config.HOST);
   log.info({ url: `${url}/trpc` }, 'serving');
 
@@ -41,6 +48,7 @@ async function main(): Promise<void> {
     const force = setTimeout(() => server.closeAllConnections(), 10_000);
     await drained;
     clearTimeout(force);
+    clearInterval(maintenance);
     await pool.end();
     await database.stop();
     log.info('stopped');

@@ -18,6 +18,8 @@ const SUPERUSER = 'postgres';
 export interface Database {
   /** Connection string of the owner role, for migrations and the pool. */
   url: string;
+  /** True for the embedded server under dataDir, false for DATABASE_URL. */
+  embedded: boolean;
   /** True when this process started the server (and stop() shuts it down). */
   startedHere: boolean;
   stop(): Promise<void>;
@@ -33,7 +35,7 @@ export interface OpenOptions {
 /** The project's database: DATABASE_URL if given, else the embedded server under `.data/`. */
 export async function openDatabase(options: OpenOptions = {}): Promise<Database> {
   if (options.databaseUrl) {
-    return { url: options.databaseUrl, startedHere: false, stop: async () => {} };
+    return { url: options.databaseUrl, embedded: false, startedHere: false, stop: async () => {} };
   }
   const dataDir = path.resolve(options.dataDir ?? '.data');
   const credentials = await loadCredentials(dataDir);
@@ -44,7 +46,7 @@ export async function openDatabase(options: OpenOptions = {}): Promise<Database>
     log: options.log,
   });
   const url = await provisionOwner(cluster.adminUrl, { database: 'app', password: credentials.ownerPassword });
-  return { url, startedHere: cluster.startedHere, stop: cluster.stop };
+  return { url, embedded: true, startedHere: cluster.startedHere, stop: cluster.stop };
 }
 
 export interface Cluster {

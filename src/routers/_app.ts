@@ -1,8 +1,16 @@
 import { router } from '../server/trpc.js';
+import { auditRouter } from './core/audit.js';
 import { authRouter } from './core/auth.js';
+import { configRouter } from './core/config.js';
+import { preferencesRouter } from './core/preferences.js';
+import { usersRouter } from './core/users.js';
 
 export const appRouter = router({
   auth: authRouter,
+  users: usersRouter,
+  preferences: preferencesRouter,
+  config: configRouter,
+  audit: auditRouter,
 });
 
 export type AppRouter = typeof appRouter;

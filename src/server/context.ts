@@ -19,8 +19,18 @@ export interface RequestInfo {
 
 export interface Services {
   pool: pg.Pool;
-  config: Pick<Config, 'DB_NAMED_STATEMENTS' | 'AUTH_SESSION_TTL_HOURS' | 'NODE_ENV'>;
+  config: Pick<
+    Config,
+    | 'DB_NAMED_STATEMENTS'
+    | 'AUTH_SESSION_TTL_HOURS'
+    | 'NODE_ENV'
+    | 'LOGIN_LIMIT_PER_EMAIL'
+    | 'LOGIN_LIMIT_PER_IP'
+    | 'LOGIN_LIMIT_WINDOW_SECONDS'
+  >;
   log: Logger;
+  /** AES-256-GCM key for sensitive configuration values. */
+  configKey: Buffer;
 }
 
 export interface Context extends Services {

@@ -9,6 +9,7 @@ import type pg from 'pg';
 import { migrationNames, pendingMigrations } from '../db/migrate.js';
 import { appRouter } from '../routers/_app.js';
 import { createContext, requestInfoFromHttp, trustedProxies, type Services } from './context.js';
+import { RateLimited } from './rate-limit.js';
 
 export interface HttpOptions extends Services {
   trustedProxies: string;
@@ -41,7 +42,7 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown): void
 
 export async function createHttpServer(options: HttpOptions): Promise<http.Server> {
   const proxies = trustedProxies(options.trustedProxies);
-  const services: Services = { pool: options.pool, config: options.config, log: options.log };
+  const services: Services = { pool: options.pool, config: options.config, log: options.log, configKey: options.configKey };
   const onDisk = await migrationNames();
   const trpc = createHTTPHandler({
     router: options.router ?? appRouter,
@@ -50,6 +51,10 @@ export async function createHttpServer(options: HttpOptions): Promise<http.Serve
       const ctx = createContext(services, requestInfoFromHttp(req, proxies));
       res.setHeader('x-request-id', ctx.request.requestId);
       return ctx;
+    },
+    responseMeta: ({ errors }) => {
+      const limited = errors.find((e) => e.cause instanceof RateLimited);
+      return limited?.cause instanceof RateLimited ? { headers: { 'retry-after': String(limited.cause.retryAfterSeconds) } } : {};
     },
     onError: ({ error, path, ctx }) => {
       if (error.code === 'INTERNAL_SERVER_ERROR') {

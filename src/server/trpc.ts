@@ -17,6 +17,7 @@ import { pgTypedConnection } from '../db/connection.js';
 import { RuleViolation, toTRPCError } from '../db/errors.js';
 import { beginRequest } from '../../sql/core/request.queries.js';
 import type { Context } from './context.js';
+import { RateLimited, hitRateLimits, type RateRule } from './rate-limit.js';
 
 export interface SessionUser {
   id: string;
@@ -61,6 +62,7 @@ const t = initTRPC.context<Context>().create({
         path: shape.data.path,
         requestId: ctx?.request.requestId,
         fieldErrors: validation ?? (error.cause instanceof RuleViolation ? error.cause.fieldErrors : undefined),
+        retryAfterSeconds: error.cause instanceof RateLimited ? error.cause.retryAfterSeconds : undefined,
         ...(ctx?.config.NODE_ENV === 'development' && error.stack ? { stack: error.stack } : {}),
       },
     };
@@ -76,6 +78,16 @@ async function checkout(pool: pg.Pool, onError: (err: Error) => void): Promise<p
   const client = await pool.connect();
   client.on('error', onError);
   return client;
+}
+
+const COMMIT_BEFORE_FAILING = Symbol('commitBeforeFailing');
+
+/**
+ * Marks an error whose procedure's writes must be kept: a failed login still records its
+ * LOGIN_FAILED audit event. The wrapper commits, then the client gets the error.
+ */
+export function failAfterCommit(error: TRPCError): TRPCError {
+  return Object.assign(error, { [COMMIT_BEFORE_FAILING]: true });
 }
 
 const transaction = t.middleware(async ({ ctx, next }) => {
@@ -112,7 +124,13 @@ const transaction = t.middleware(async ({ ctx, next }) => {
         ? { id: session.userId, role: session.userRole, sessionId: session.sessionId }
         : null;
     const result = await next({ ctx: { db, user } });
-    if (!result.ok) throw result.error;
+    if (!result.ok) {
+      if (COMMIT_BEFORE_FAILING in result.error) {
+        await client.query('commit');
+        open = false;
+      }
+      throw result.error;
+    }
     await client.query('commit');
     open = false;
     return result;
@@ -134,6 +152,19 @@ const transaction = t.middleware(async ({ ctx, next }) => {
 
 /** Anyone may call it; runs in a transaction as app_request with the caller's context. */
 export const publicProcedure = t.procedure.use(transaction);
+
+/**
+ * Counts the request against rate limits before its transaction opens (see rate-limit.ts);
+ * the rules may use the request context and the raw, not yet validated, input.
+ */
+export function rateLimitedProcedure(rules: (ctx: Context, rawInput: unknown) => RateRule[]) {
+  return t.procedure
+    .use(async ({ ctx, next, getRawInput }) => {
+      await hitRateLimits(ctx, rules(ctx, await getRawInput()));
+      return next();
+    })
+    .use(transaction);
+}
 
 /** Requires a live session (valid, unexpired, unrevoked token of an ACTIVE user). */
 export const authedProcedure = publicProcedure.use(({ ctx, next }) => {

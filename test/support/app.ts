@@ -60,10 +60,20 @@ export async function createTestApp(): Promise<TestApp & { close(): Promise<void
   const url = withCredentials(server.adminUrl, OWNER_ROLE, server.ownerPassword, name);
   const superUrl = withCredentials(server.adminUrl, decodeURIComponent(new URL(server.adminUrl).username), decodeURIComponent(new URL(server.adminUrl).password), name);
   const log = createLogger({ LOG_LEVEL: process.env.TEST_LOG_LEVEL as 'info' | undefined ?? 'silent' });
-  const config = { DB_POOL_SIZE: 10, DB_POOL_TIMEOUT_MS: 5000, DB_STATEMENT_TIMEOUT_MS: 10_000, DB_NAMED_STATEMENTS: true, AUTH_SESSION_TTL_HOURS: 24, NODE_ENV: 'test' as const };
+  const config = {
+    DB_POOL_SIZE: 10,
+    DB_POOL_TIMEOUT_MS: 5000,
+    DB_STATEMENT_TIMEOUT_MS: 10_000,
+    DB_NAMED_STATEMENTS: true,
+    AUTH_SESSION_TTL_HOURS: 24,
+    NODE_ENV: 'test' as const,
+    LOGIN_LIMIT_PER_EMAIL: 5,
+    LOGIN_LIMIT_PER_IP: 1000,
+    LOGIN_LIMIT_WINDOW_SECONDS: 900,
+  };
   const pool = createPool(url, config, log);
   const superPool = new pg.Pool({ connectionString: superUrl, max: 2 });
-  const services: Services = { pool, config, log };
+  const services: Services = { pool, config, log, configKey: randomBytes(32) };
 
   const app: TestApp & { close(): Promise<void> } = {
     name,

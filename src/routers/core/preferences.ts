@@ -1,0 +1,31 @@
+import { z } from 'zod';
+import { one } from '../../db/errors.js';
+import { getOrCreatePreferences, updatePreferences } from '../../../sql/core/user_preferences.queries.js';
+import { authedProcedure, router } from '../../server/trpc.js';
+
+// The same ranges as the table's CHECKs.
+const preferencesPatch = z
+  .object({
+    theme: z.string().trim().min(1).max(50),
+    llmModel: z.string().trim().min(1).max(255),
+    llmTemperature: z.number().min(0, 'llmTemperature must be between 0 and 2').max(2, 'llmTemperature must be between 0 and 2'),
+    llmMaxTokens: z.number().int().min(1, 'llmMaxTokens must be between 1 and 200000').max(200_000, 'llmMaxTokens must be between 1 and 200000'),
+    ideType: z.string().trim().min(1).max(50).nullable(),
+    autoSync: z.boolean(),
+    notificationsEnabled: z.boolean(),
+  })
+  .partial()
+  .strict();
+
+export const preferencesRouter = router({
+  /** The caller's preferences, created with the defaults on first read. */
+  get: authedProcedure.query(async ({ ctx }) => {
+    return one(await getOrCreatePreferences.run({ userId: ctx.user.id }, ctx.db), 'preferences');
+  }),
+
+  /** Changes the fields given; the others keep their value. */
+  update: authedProcedure.input(preferencesPatch).mutation(async ({ ctx, input }) => {
+    await getOrCreatePreferences.run({ userId: ctx.user.id }, ctx.db);
+    return one(await updatePreferences.run({ userId: ctx.user.id, patch: input }, ctx.db), 'preferences');
+  }),
+});

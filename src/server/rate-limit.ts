@@ -1,0 +1,65 @@
+/**
+ * Fixed-window rate limits on core.api_rate_limits. Hits run on their own connection in
+ * autocommit, before the procedure's transaction opens: a request that then fails (a wrong
+ * password) still counts, and a request never holds two pooled connections at once.
+ */
+import { TRPCError } from '@trpc/server';
+import { hitRateLimit } from '../../sql/core/api_rate_limits.queries.js';
+import { pgTypedConnection } from '../db/connection.js';
+import { toTRPCError } from '../db/errors.js';
+import type { Services } from './context.js';
+
+export interface RateRule {
+  /** What is limited, e.g. 'auth.login'. */
+  endpoint: string;
+  /** Whose requests count together, e.g. 'ip:203.0.113.7' or 'email:ada@example.com'. */
+  subject: string;
+  limit: number;
+  windowSeconds: number;
+  userId?: string | null;
+}
+
+/** Carried as the TRPCError's cause; the error formatter and Retry-After header use it. */
+export class RateLimited extends Error {
+  override name = 'RateLimited';
+  constructor(readonly retryAfterSeconds: number) {
+    super(`rate limited for ${retryAfterSeconds} s`);
+  }
+}
+
+/** Counts one request against each rule; TOO_MANY_REQUESTS when any is over its limit. */
+export async function hitRateLimits(services: Services, rules: readonly RateRule[]): Promise<void> {
+  if (rules.length === 0) return;
+  let client;
+  try {
+    client = await services.pool.connect();
+  } catch (err) {
+    throw toTRPCError(err);
+  }
+  let results;
+  try {
+    const db = pgTypedConnection(client, services.config.DB_NAMED_STATEMENTS);
+    // Pipelined: all rules in one round trip.
+    results = await Promise.all(
+      rules.map((rule) =>
+        hitRateLimit.run(
+          { endpoint: rule.endpoint, subject: rule.subject, userId: rule.userId ?? null, windowSeconds: rule.windowSeconds },
+          db,
+        ),
+      ),
+    );
+  } catch (err) {
+    throw toTRPCError(err);
+  } finally {
+    client.release();
+  }
+  const over = results.flatMap(([row], i) => (row && row.requestCount > rules[i]!.limit ? [row.resetsAt.getTime()] : []));
+  if (over.length > 0) {
+    const seconds = Math.max(1, Math.ceil((Math.max(...over) - Date.now()) / 1000));
+    throw new TRPCError({
+      code: 'TOO_MANY_REQUESTS',
+      message: `Too many requests; try again in ${seconds} s`,
+      cause: new RateLimited(seconds),
+    });
+  }
+}
