@@ -50,6 +50,50 @@ describe('the HTTP server with the typed client', () => {
     expect(me.lastLoginAt).toBeInstanceOf(Date);
   });
 
+  it('core flow over HTTP: register, log in, update preferences, list and revoke sessions; an admin reads the audit trail', async () => {
+    let token: string | undefined;
+    const client = createClient(base, { token: () => token });
+    const username = unique('flow');
+    const email = `${username}@example.com`;
+    const user = await client.auth.register.mutate({ username, email, password: PASSWORD });
+    token = (await client.auth.login.mutate({ email, password: PASSWORD })).token;
+    const other = await client.auth.login.mutate({ email, password: PASSWORD });
+
+    const prefs = await client.preferences.update.mutate({ theme: 'light', llmMaxTokens: 4096 });
+    expect(prefs).toMatchObject({ theme: 'light', llmMaxTokens: 4096 });
+    expect((await client.preferences.get.query()).theme).toBe('light');
+
+    const sessions = await client.auth.sessions.list.query();
+    expect(sessions).toHaveLength(2);
+    await client.auth.sessions.revoke.mutate({ sessionId: other.sessionId });
+    expect(await client.auth.sessions.list.query()).toHaveLength(1);
+    const revokedClient = createClient(base, { token: other.token });
+    await expect(revokedClient.auth.me.query()).rejects.toMatchObject({ data: { code: 'UNAUTHORIZED' } });
+
+    const admin = await app.newAdmin();
+    const adminClient = createClient(base, { token: admin.token });
+    const trail = await adminClient.audit.list.query({ actorId: user.id, limit: 200 });
+    const actions = trail.items.map((e) => `${e.action} ${e.entityTable ?? ''}`.trim());
+    expect(actions).toEqual(
+      expect.arrayContaining(['CREATE users', 'LOGIN auth_sessions', 'CREATE user_preferences', 'UPDATE user_preferences', 'UPDATE auth_sessions', 'SESSION_REVOKE auth_sessions']),
+    );
+    expect(trail.items.every((e) => e.ip === '127.0.0.1')).toBe(true);
+    expect(trail.items[0]!.occurredAt).toBeInstanceOf(Date);
+  });
+
+  it('a throttled login answers 429 with Retry-After', async () => {
+    const user = await app.newUser();
+    const body = JSON.stringify({ json: { email: user.email, password: 'Wrong-Password-1' } });
+    let response: Response | undefined;
+    for (let i = 0; i < 10 && response?.status !== 429; i++) {
+      response = await fetch(`${base}/trpc/auth.login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    }
+    expect(response!.status).toBe(429);
+    expect(Number(response!.headers.get('retry-after'))).toBeGreaterThan(0);
+    const payload = (await response!.json()) as { error: { json: { data: { retryAfterSeconds: number } } } };
+    expect(payload.error.json.data.retryAfterSeconds).toBeGreaterThan(0);
+  });
+
   it('batches calls made together into one HTTP request', async () => {
     const user = await app.newUser();
     const client = createClient(`${base}/trpc`, { token: user.token });

@@ -24,8 +24,8 @@ export interface TestApp {
   superUrl: string;
   pool: pg.Pool;
   services: Services;
-  /** A caller of the app router with the given request context. */
-  caller(request?: Partial<RequestInfo>): ReturnType<typeof createCaller>;
+  /** A caller of the app router with the given request context (and configuration overrides). */
+  caller(request?: Partial<RequestInfo>, config?: Partial<Services['config']>): ReturnType<typeof createCaller>;
   /** A caller of the test-only probe procedures (raw SQL through the same transaction wrapper). */
   probe(request?: Partial<RequestInfo>): ReturnType<typeof createProbeCaller>;
   /** Registers and logs in a fresh user; returns its id and token. */
@@ -81,7 +81,7 @@ export async function createTestApp(): Promise<TestApp & { close(): Promise<void
     superUrl,
     pool,
     services,
-    caller: (request = {}) => createCaller(createContext(services, request)),
+    caller: (request = {}, config = {}) => createCaller(createContext({ ...services, config: { ...services.config, ...config } }, request)),
     probe: (request = {}) => createProbeCaller(createContext(services, request)),
     sql: (text, values) => superPool.query(text, values),
     async newUser(overrides = {}) {

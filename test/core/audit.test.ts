@@ -1,0 +1,177 @@
+import { TRPCError } from '@trpc/server';
+import { describe, expect, it } from 'vitest';
+import { runMaintenance } from '../../src/db/maintenance.js';
+import { PASSWORD, unique, useTestApp } from '../support/app.js';
+
+const app = useTestApp();
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (err) {
+    if (err instanceof TRPCError) return err.code;
+    throw err;
+  }
+  return 'OK';
+}
+
+interface AuditRow {
+  action: string;
+  actor_id: string | null;
+  entity_table: string;
+  ip_type: string;
+  ip: string;
+  user_agent: string | null;
+  request_id: string | null;
+  old_value: Record<string, unknown> | null;
+  new_value: Record<string, unknown> | null;
+}
+
+async function auditOf(entityId: string): Promise<AuditRow[]> {
+  const { rows } = await app.sql<AuditRow>(
+    `select action, actor_id, entity_table, pg_typeof(ip)::text as ip_type, host(ip) as ip, user_agent, request_id, old_value, new_value
+       from core.audit_log where entity_id = $1 order by occurred_at, id`,
+    [entityId],
+  );
+  return rows;
+}
+
+describe('the audit trigger', () => {
+  it('records insert, update and delete with the actor, the client ip as INET, user agent and request id; secrets redacted', async () => {
+    const username = unique('audited');
+    const email = `${username}@example.com`;
+    const anonymous = app.caller({ clientIp: '198.51.100.23', userAgent: 'browser/1', requestId: 'req-register' });
+    const user = await anonymous.auth.register({ username, email, password: PASSWORD });
+    const { token } = await app.caller({ clientIp: '198.51.100.23', userAgent: 'browser/1' }).auth.login({ email, password: PASSWORD });
+    await app.caller({ token, clientIp: '2001:db8::5', requestId: 'req-update' }).users.updateProfile({ bio: 'hi' });
+    const admin = await app.newAdmin();
+    await app.probe({ token: admin.token, clientIp: '192.0.2.99', requestId: 'req-delete' }).sql([{ text: 'delete from core.users where id = $1', values: [user.id] }]);
+
+    const rows = await auditOf(user.id);
+    const created = rows.find((r) => r.action === 'CREATE')!;
+    expect(created).toMatchObject({ actor_id: user.id, entity_table: 'users', ip_type: 'inet', ip: '198.51.100.23', user_agent: 'browser/1', request_id: 'req-register' });
+    expect(created.new_value).toMatchObject({ id: user.id, username, password_hash: '[redacted]' });
+    expect(created.old_value).toBeNull();
+
+    const updated = rows.find((r) => r.action === 'UPDATE' && r.request_id === 'req-update')!;
+    expect(updated).toMatchObject({ actor_id: user.id, ip: '2001:db8::5' });
+    expect(updated.old_value).toMatchObject({ bio: null, password_hash: '[redacted]' });
+    expect(updated.new_value).toMatchObject({ bio: 'hi', password_hash: '[redacted]' });
+
+    const deleted = rows.find((r) => r.action === 'DELETE')!;
+    expect(deleted).toMatchObject({ actor_id: admin.id, ip: '192.0.2.99', request_id: 'req-delete', new_value: null });
+    expect(deleted.old_value).toMatchObject({ id: user.id, bio: 'hi', password_hash: '[redacted]' });
+
+    // Sessions: the token hash never reaches the log (and the user's deletion cascaded to them).
+    const { rows: sessions } = await app.sql(`select action, old_value->>'token_hash' as old_hash, new_value->>'token_hash' as new_hash from core.audit_log where entity_table = 'auth_sessions' and (new_value->>'user_id' = $1 or old_value->>'user_id' = $1)`, [user.id]);
+    expect(sessions.map((s) => s.action).sort()).toEqual(['CREATE', 'DELETE']);
+    for (const s of sessions) expect([s.old_hash, s.new_hash].filter(Boolean)).toEqual(['[redacted]']);
+    // Nothing anywhere in the log holds a hash.
+    const { rows: leaks } = await app.sql(`select count(*)::int as n from core.audit_log where old_value::text like '%argon2id%' or new_value::text like '%argon2id%'`);
+    expect(leaks[0]).toEqual({ n: 0 });
+  });
+
+  it('records named events: LOGIN, and LOGIN_FAILED even though the failed login is refused', async () => {
+    const user = await app.newUser();
+    expect(await codeOf(app.caller({ clientIp: '203.0.113.66' }).auth.login({ email: user.email, password: 'Wrong-Password-9' }))).toBe('UNAUTHORIZED');
+    const { rows } = await app.sql(
+      `select action, host(ip) as ip, details from core.audit_log where action in ('LOGIN', 'LOGIN_FAILED') and (entity_id = $1 or details->>'email' = $2) order by occurred_at`,
+      [user.id, user.email],
+    );
+    expect(rows.map((r) => r.action)).toContain('LOGIN_FAILED');
+    expect(rows.find((r) => r.action === 'LOGIN_FAILED')).toMatchObject({ ip: '203.0.113.66', details: { email: user.email, reason: 'bad credentials' } });
+    const { rows: logins } = await app.sql(`select count(*)::int as n from core.audit_log where action = 'LOGIN' and actor_id = $1`, [user.id]);
+    expect(logins[0]).toEqual({ n: 1 });
+  });
+
+  it('audit rows are immutable for the request role, even for an admin; and cannot be forged', async () => {
+    const admin = await app.newAdmin();
+    const probe = app.probe({ token: admin.token });
+    expect(await codeOf(probe.sql([{ text: `update core.audit_log set action = 'LOGIN'` }]))).toBe('FORBIDDEN');
+    expect(await codeOf(probe.sql([{ text: `delete from core.audit_log` }]))).toBe('FORBIDDEN');
+    expect(await codeOf(probe.sql([{ text: `insert into core.audit_log (action) values ('CREATE')` }]))).toBe('FORBIDDEN');
+    // Named events may be recorded, data-change rows only by the trigger.
+    const forged = await probe
+      .sql([{ text: `select core.audit_event('DELETE', 'core', 'users', $1, null)`, values: [admin.id] }])
+      .catch((e: TRPCError) => e);
+    expect(forged).toMatchObject({ code: 'FORBIDDEN' });
+    expect(await codeOf(probe.sql([{ text: `select core.audit_write()` }]))).not.toBe('OK');
+  });
+
+  it('only admins read the log', async () => {
+    const user = await app.newUser();
+    expect(await codeOf(app.caller({ token: user.token }).audit.list({}))).toBe('FORBIDDEN');
+    const [rows] = await app.probe({ token: user.token }).sql([{ text: 'select count(*)::int as n from core.audit_log' }]);
+    expect(rows).toEqual([{ n: 0 }]);
+  });
+});
+
+describe('audit.list', () => {
+  it('filters by actor, entity, action and time range', async () => {
+    const admin = await app.newAdmin();
+    const user = await app.newUser();
+    await app.caller({ token: user.token }).users.updateProfile({ fullName: 'Filtered' });
+    const api = app.caller({ token: admin.token });
+    const byActor = await api.audit.list({ actorId: user.id, limit: 200 });
+    expect(byActor.items.length).toBeGreaterThan(0);
+    expect(byActor.items.every((e) => e.actorId === user.id)).toBe(true);
+    const updates = await api.audit.list({ entitySchema: 'core', entityTable: 'users', entityId: user.id, action: 'UPDATE' });
+    expect(updates.items.some((e) => (e.newValue as { full_name?: string }).full_name === 'Filtered')).toBe(true);
+    expect(updates.items.every((e) => e.action === 'UPDATE' && e.entityId === user.id)).toBe(true);
+    const future = await api.audit.list({ from: new Date(Date.now() + 3_600_000) });
+    expect(future.items).toEqual([]);
+    const past = await api.audit.list({ to: new Date(Date.now() - 3_600_000) });
+    expect(past.items).toEqual([]);
+    expect(await codeOf(api.audit.list({ action: 'EXPLODE' as 'LOGIN' }))).toBe('BAD_REQUEST');
+  });
+
+  it('pages newest first, every entry exactly once, while new entries keep arriving', async () => {
+    const admin = await app.newAdmin();
+    const api = app.caller({ token: admin.token });
+    const user = await app.newUser();
+    for (let i = 0; i < 25; i++) await app.caller({ token: user.token }).users.updateProfile({ bio: `v${i}` });
+    const before = await app.sql<{ id: string }>(`select id from core.audit_log where actor_id = $1`, [user.id]);
+
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const result = await api.audit.list({ actorId: user.id, cursor, limit: 4 });
+      seen.push(...result.items.map((e) => e.id));
+      // Concurrent writes land at the head of the list, never inside the pages still to come.
+      await app.caller({ token: user.token }).users.updateProfile({ bio: `during page ${pages}` });
+      cursor = result.nextCursor ?? undefined;
+      pages += 1;
+    } while (cursor);
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen).toEqual(expect.arrayContaining(before.rows.map((r) => r.id)));
+    expect(pages).toBeGreaterThan(5);
+  });
+});
+
+describe('audit partitions', () => {
+  it('rows land in their month\'s partition, and retention drops whole old months', async () => {
+    const user = await app.newUser();
+    const { rows } = await app.sql(`select distinct tableoid::regclass::text as partition from core.audit_log where actor_id = $1`, [user.id]);
+    const now = new Date();
+    const expected = `core.audit_log_y${now.getUTCFullYear()}m${String(now.getUTCMonth() + 1).padStart(2, '0')}`;
+    expect(rows.map((r) => r.partition)).toEqual([expected]);
+
+    // An old month, with a row in it.
+    await app.sql(`select core.audit_log_create_partitions(date '2020-01-01', 1)`);
+    await app.sql(`insert into core.audit_log (occurred_at, action) values ('2020-01-15', 'LOGIN')`);
+    const result = await runMaintenance(app.pool, { AUDIT_RETENTION_MONTHS: 24 });
+    expect(result.partitionsDropped).toEqual(['audit_log_y2020m01']);
+    expect((await app.sql(`select 1 from core.audit_log where occurred_at < '2021-01-01'`)).rowCount).toBe(0);
+    // Months ahead exist, so the default partition stays empty.
+    const { rows: ahead } = await app.sql(
+      `select count(*)::int as n from pg_inherits where inhparent = 'core.audit_log'::regclass
+         and inhrelid::regclass::text > $1`,
+      [expected],
+    );
+    expect(ahead[0]!.n).toBeGreaterThanOrEqual(3);
+    expect((await app.sql('select count(*)::int as n from core.audit_log_default')).rows[0]).toEqual({ n: 0 });
+    // Retention 0 keeps everything.
+    expect((await runMaintenance(app.pool, { AUDIT_RETENTION_MONTHS: 0 })).partitionsDropped).toEqual([]);
+  });
+});
