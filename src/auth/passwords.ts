@@ -20,17 +20,13 @@ export async function verifyPassword(passwordHash: string | undefined, password:
 }
 
 export const PASSWORD_RULE =
-  'password must be 8-128 characters with at least three of: lowercase, uppercase, digit, symbol; and must not contain the username or email name';
+  'password must be 8-128 characters with at least three of: lowercase, uppercase, digit, symbol; and must not contain the username';
 
 /** The strength rule for new passwords; undefined when the password passes. */
-export function passwordProblem(password: string, username?: string, email?: string): string | undefined {
+export function passwordProblem(password: string, username?: string): string | undefined {
   if (password.length < 8 || password.length > 128) return PASSWORD_RULE;
   const classes = [/[a-z]/, /[A-Z]/, /\d/, /[^A-Za-z0-9]/].filter((re) => re.test(password)).length;
   if (classes < 3) return PASSWORD_RULE;
-  const lower = password.toLowerCase();
-  const local = email?.split('@')[0]?.toLowerCase();
-  if ((username && username.length >= 3 && lower.includes(username.toLowerCase())) || (local && local.length >= 3 && lower.includes(local))) {
-    return PASSWORD_RULE;
-  }
+  if (username && password.toLowerCase().includes(username.toLowerCase())) return PASSWORD_RULE;
   return undefined;
 }

@@ -41,7 +41,7 @@ const registerInput = z
     lastName: nameInput.optional(),
   })
   .superRefine((input, issue) => {
-    if (passwordProblem(input.password, input.username, input.email)) {
+    if (passwordProblem(input.password, input.username)) {
       issue.addIssue({ code: 'custom', path: ['password'], message: PASSWORD_RULE });
     }
   });

@@ -1,0 +1,18 @@
+/** Every application's seed, in order; each receives the core seed's users. */
+import type { Services } from '../server/context.js';
+import { seedContext, type SeedContext, type SeededUser } from './context.js';
+import { seedCore } from './core.js';
+
+export type AppSeed = (ctx: SeedContext, users: { testUser: SeededUser }) => Promise<Record<string, number>>;
+
+const APP_SEEDS: Array<[string, AppSeed]> = [];
+
+export async function seedAll(services: Services): Promise<Record<string, Record<string, number>>> {
+  const ctx = seedContext(services);
+  const users = await seedCore(ctx);
+  const report: Record<string, Record<string, number>> = { core: { users: 1 } };
+  for (const [name, seed] of APP_SEEDS) report[name] = await seed(ctx, users);
+  // The seed's own session is not left behind.
+  await ctx.as(users.testUser.token).auth.logout();
+  return report;
+}
