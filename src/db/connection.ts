@@ -53,3 +53,11 @@ export function pgTypedConnection(client: Queryable, namedStatements: boolean): 
     },
   };
 }
+
+/**
+ * A jsonb parameter that may be a JSON array. pg sends a JS array as a Postgres array
+ * literal ('{a,b}'), which is not JSON; a JSON text is cast to jsonb by the query.
+ */
+export function jsonParam(value: unknown): string | null {
+  return value === null || value === undefined ? null : JSON.stringify(value);
+}

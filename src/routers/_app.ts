@@ -4,6 +4,7 @@ import { authRouter } from './core/auth.js';
 import { configRouter } from './core/config.js';
 import { preferencesRouter } from './core/preferences.js';
 import { usersRouter } from './core/users.js';
+import { socratesRouter } from './socrates/index.js';
 
 export const appRouter = router({
   auth: authRouter,
@@ -11,6 +12,7 @@ export const appRouter = router({
   preferences: preferencesRouter,
   config: configRouter,
   audit: auditRouter,
+  socrates: socratesRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -34,6 +34,8 @@ export interface TestApp {
   newAdmin(): Promise<{ id: string; token: string; email: string; username: string }>;
   /** Runs SQL as the superuser acting as an admin (the guard trigger asks for one). */
   sqlAsAdmin(text: string, values?: unknown[]): Promise<pg.QueryResult>;
+  /** A pooled superuser connection to this file's database (release it). */
+  superClient(): Promise<pg.PoolClient>;
   /** Runs SQL as the superuser on this file's database. */
   sql<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
 }
@@ -84,6 +86,7 @@ export async function createTestApp(): Promise<TestApp & { close(): Promise<void
     caller: (request = {}, config = {}) => createCaller(createContext({ ...services, config: { ...services.config, ...config } }, request)),
     probe: (request = {}) => createProbeCaller(createContext(services, request)),
     sql: (text, values) => superPool.query(text, values),
+    superClient: () => superPool.connect(),
     async newUser(overrides = {}) {
       const username = overrides.username ?? unique('user');
       const email = overrides.email ?? `${username}@example.com`;

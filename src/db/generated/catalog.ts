@@ -21,6 +21,36 @@ export const coreUsersStatusValues = ["ACTIVE", "INACTIVE", "SUSPENDED"] as cons
 export type CoreUsersStatus = (typeof coreUsersStatusValues)[number];
 export const coreUsersStatusSchema = z.enum(coreUsersStatusValues);
 
+/** socrates.documents.status (CHECK documents_status_check) */
+export const socratesDocumentsStatusValues = ["UPLOADING", "PROCESSING", "PROCESSED", "ERROR"] as const;
+export type SocratesDocumentsStatus = (typeof socratesDocumentsStatusValues)[number];
+export const socratesDocumentsStatusSchema = z.enum(socratesDocumentsStatusValues);
+
+/** socrates.messages.message_type (CHECK messages_message_type_check) */
+export const socratesMessagesMessageTypeValues = ["text", "code", "question", "response"] as const;
+export type SocratesMessagesMessageType = (typeof socratesMessagesMessageTypeValues)[number];
+export const socratesMessagesMessageTypeSchema = z.enum(socratesMessagesMessageTypeValues);
+
+/** socrates.messages.role (CHECK messages_role_check) */
+export const socratesMessagesRoleValues = ["user", "assistant"] as const;
+export type SocratesMessagesRole = (typeof socratesMessagesRoleValues)[number];
+export const socratesMessagesRoleSchema = z.enum(socratesMessagesRoleValues);
+
+/** socrates.projects.status (CHECK projects_status_check) */
+export const socratesProjectsStatusValues = ["PLANNING", "DESIGN", "DEVELOPMENT", "TESTING", "COMPLETE"] as const;
+export type SocratesProjectsStatus = (typeof socratesProjectsStatusValues)[number];
+export const socratesProjectsStatusSchema = z.enum(socratesProjectsStatusValues);
+
+/** socrates.sessions.mode (CHECK sessions_mode_check) */
+export const socratesSessionsModeValues = ["chat", "question", "teaching", "review"] as const;
+export type SocratesSessionsMode = (typeof socratesSessionsModeValues)[number];
+export const socratesSessionsModeSchema = z.enum(socratesSessionsModeValues);
+
+/** socrates.sessions.status (CHECK sessions_status_check) */
+export const socratesSessionsStatusValues = ["ACTIVE", "ARCHIVED", "PAUSED"] as const;
+export type SocratesSessionsStatus = (typeof socratesSessionsStatusValues)[number];
+export const socratesSessionsStatusSchema = z.enum(socratesSessionsStatusValues);
+
 /** Constraints of the app schemas, keyed `schema.table.constraint`: API field names and wording. */
 export const constraints: Readonly<Record<string, { readonly columns: readonly string[]; readonly message?: string }>> = {
   "core.api_rate_limits.api_rate_limits_endpoint_length": {"columns":["endpoint"],"message":"endpoint must be 1-100 characters"},
@@ -69,4 +99,37 @@ export const constraints: Readonly<Record<string, { readonly columns: readonly s
   "core.users.users_status_check": {"columns":["status"],"message":"status must be ACTIVE, INACTIVE or SUSPENDED"},
   "core.users.users_username_format": {"columns":["username"],"message":"username must be 3-50 characters of letters, digits, _ . - and start with a letter or digit"},
   "core.users.users_username_key": {"columns":["username"],"message":"username is already taken"},
+  "socrates.documents.documents_content_summary_length": {"columns":["contentSummary"],"message":"content_summary must be at most 100000 characters"},
+  "socrates.documents.documents_file_path_length": {"columns":["filePath"],"message":"file_path must be 1-500 characters"},
+  "socrates.documents.documents_file_type_length": {"columns":["fileType"],"message":"file_type must be 1-50 characters"},
+  "socrates.documents.documents_filename_length": {"columns":["filename"],"message":"filename must be 1-500 characters"},
+  "socrates.documents.documents_owner_id_fkey": {"columns":["ownerId"],"message":"owner_id must reference an existing user"},
+  "socrates.documents.documents_pkey": {"columns":["id"]},
+  "socrates.documents.documents_project_fkey": {"columns":["projectId","ownerId"],"message":"project_id must reference one of your projects"},
+  "socrates.documents.documents_status_check": {"columns":["status"],"message":"status must be UPLOADING, PROCESSING, PROCESSED or ERROR"},
+  "socrates.documents.documents_vector_id_length": {"columns":["vectorId"],"message":"vector_id must be 1-500 characters"},
+  "socrates.messages.messages_content_length": {"columns":["content"],"message":"content must be 1-200000 characters"},
+  "socrates.messages.messages_message_type_check": {"columns":["messageType"],"message":"message_type must be text, code, question or response"},
+  "socrates.messages.messages_metadata_object": {"columns":["metadata"],"message":"metadata must be a JSON object"},
+  "socrates.messages.messages_pkey": {"columns":["id"]},
+  "socrates.messages.messages_role_check": {"columns":["role"],"message":"role must be user or assistant"},
+  "socrates.messages.messages_session_id_fkey": {"columns":["sessionId"],"message":"session_id must reference an existing session"},
+  "socrates.messages.messages_session_owner_fkey": {"columns":["sessionId","userId"],"message":"session_id must reference one of your sessions"},
+  "socrates.messages.messages_user_id_fkey": {"columns":["userId"],"message":"user_id must reference an existing user"},
+  "socrates.projects.projects_description_length": {"columns":["description"],"message":"description must be at most 10000 characters"},
+  "socrates.projects.projects_id_owner_key": {"columns":["id","ownerId"],"message":"project id and owner pair is already taken"},
+  "socrates.projects.projects_name_length": {"columns":["name"],"message":"name must be 1-255 characters"},
+  "socrates.projects.projects_owner_id_fkey": {"columns":["ownerId"],"message":"owner_id must reference an existing user"},
+  "socrates.projects.projects_pkey": {"columns":["id"]},
+  "socrates.projects.projects_status_check": {"columns":["status"],"message":"status must be PLANNING, DESIGN, DEVELOPMENT, TESTING or COMPLETE"},
+  "socrates.projects.projects_technology_stack_array": {"columns":["technologyStack"],"message":"technology_stack must be a JSON array"},
+  "socrates.sessions.sessions_archived_at_iff_archived": {"columns":["status","archivedAt"],"message":"archived_at must be set exactly when status is ARCHIVED"},
+  "socrates.sessions.sessions_id_owner_key": {"columns":["id","ownerId"],"message":"session id and owner pair is already taken"},
+  "socrates.sessions.sessions_mode_check": {"columns":["mode"],"message":"mode must be chat, question, teaching or review"},
+  "socrates.sessions.sessions_name_length": {"columns":["name"],"message":"name must be 1-255 characters"},
+  "socrates.sessions.sessions_owner_id_fkey": {"columns":["ownerId"],"message":"owner_id must reference an existing user"},
+  "socrates.sessions.sessions_pkey": {"columns":["id"]},
+  "socrates.sessions.sessions_project_fkey": {"columns":["projectId","ownerId"],"message":"project_id must reference one of your projects"},
+  "socrates.sessions.sessions_role_length": {"columns":["role"],"message":"role must be 1-100 characters"},
+  "socrates.sessions.sessions_status_check": {"columns":["status"],"message":"status must be ACTIVE, ARCHIVED or PAUSED"},
 };

@@ -1,0 +1,43 @@
+/* @name CreateProject */
+-- Creates a project owned by the acting user.
+insert into socrates.projects (owner_id, name, description, status, technology_stack)
+values (:ownerId!, :name!, :description, coalesce(cast(:status as text), 'PLANNING'), coalesce(cast(:technologyStack as jsonb), '[]'))
+returning id, owner_id, name, description, status, technology_stack, created_at, updated_at;
+
+/* @name FindProject */
+-- One project; RLS hides other users' projects.
+select id, owner_id, name, description, status, technology_stack, created_at, updated_at
+from socrates.projects
+where id = :id!;
+
+/* @name UpdateProject */
+-- Changes the fields present in the patch (keyed by API field name): name, description, technologyStack.
+update socrates.projects
+set name             = case when :patch::jsonb ? 'name' then :patch::jsonb ->> 'name' else name end,
+    description      = case when :patch::jsonb ? 'description' then :patch::jsonb ->> 'description' else description end,
+    technology_stack = case when :patch::jsonb ? 'technologyStack' then :patch::jsonb -> 'technologyStack' else technology_stack end
+where id = :id!
+returning id, owner_id, name, description, status, technology_stack, created_at, updated_at;
+
+/* @name SetProjectStatus */
+-- Moves a project to another stage.
+update socrates.projects
+set status = :status!
+where id = :id!
+returning id, owner_id, name, description, status, technology_stack, created_at, updated_at;
+
+/* @name DeleteProject */
+-- Deletes a project; its sessions and documents stay, with project_id set to null.
+delete from socrates.projects
+where id = :id!
+returning id;
+
+/* @name ListProjects */
+-- One page of a user's projects, newest first (ids are UUIDv7), optionally in one status.
+select id, owner_id, name, description, status, technology_stack, created_at, updated_at
+from socrates.projects
+where owner_id = :ownerId!
+  and (cast(:status as text) is null or status = :status)
+  and (cast(:before as uuid) is null or id < :before)
+order by id desc
+limit :limit!;

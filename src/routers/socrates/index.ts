@@ -1,0 +1,303 @@
+import { z } from 'zod';
+import {
+  socratesDocumentsStatusSchema,
+  socratesMessagesMessageTypeSchema,
+  socratesMessagesRoleSchema,
+  socratesProjectsStatusSchema,
+  socratesSessionsModeSchema,
+  socratesSessionsStatusSchema,
+} from '../../db/generated/catalog.js';
+import { jsonParam } from '../../db/connection.js';
+import { one } from '../../db/errors.js';
+import {
+  attachDocumentVector,
+  deleteDocument,
+  findDocument,
+  listDocuments,
+  registerDocument,
+  setDocumentStatus,
+} from '../../../sql/socrates/documents.queries.js';
+import { appendMessage, latestMessages, listMessages } from '../../../sql/socrates/messages.queries.js';
+import {
+  createProject,
+  deleteProject,
+  findProject,
+  listProjects,
+  setProjectStatus,
+  updateProject,
+} from '../../../sql/socrates/projects.queries.js';
+import {
+  deleteSession,
+  findSession,
+  listSessions,
+  renameSession,
+  setSessionStatus,
+  startSession,
+} from '../../../sql/socrates/sessions.queries.js';
+import { cursorInput, decodeCursor, limitInput, page } from '../../server/cursor.js';
+import { authedProcedure, router } from '../../server/trpc.js';
+
+// Inputs mirror the CHECK constraints; the database stays the authority.
+const id = z.object({ id: z.uuid() });
+const name = z.string().trim().min(1).max(255);
+const technologyStack = z.array(z.string().trim().min(1).max(100)).max(100);
+const metadata = z.record(z.string(), z.json());
+const beforeId = (cursor: string | undefined) => (cursor ? decodeCursor(cursor, z.tuple([z.uuid()]))[0] : null);
+
+const projects = router({
+  /** Creates a project for the caller. */
+  create: authedProcedure
+    .input(
+      z.object({
+        name,
+        description: z.string().max(10_000).optional(),
+        status: socratesProjectsStatusSchema.optional(),
+        technologyStack: technologyStack.optional(),
+      }),
+    )
+    .mutation(async ({ ctx, input }) => {
+      const rows = await createProject.run(
+        {
+          ownerId: ctx.user.id,
+          name: input.name,
+          description: input.description ?? null,
+          status: input.status ?? null,
+          technologyStack: jsonParam(input.technologyStack),
+        },
+        ctx.db,
+      );
+      return one(rows, 'project');
+    }),
+
+  /** One of the caller's projects. */
+  get: authedProcedure.input(id).query(async ({ ctx, input }) => one(await findProject.run(input, ctx.db), 'project', input.id)),
+
+  /** Changes name, description or technology stack (absent fields keep their value). */
+  update: authedProcedure
+    .input(
+      z.object({
+        id: z.uuid(),
+        name: name.optional(),
+        description: z.string().max(10_000).nullable().optional(),
+        technologyStack: technologyStack.nullable().optional(),
+      }),
+    )
+    .mutation(async ({ ctx, input }) => {
+      const { id: projectId, ...patch } = input;
+      return one(await updateProject.run({ id: projectId, patch }, ctx.db), 'project', projectId);
+    }),
+
+  /** Moves a project to another stage (PLANNING .. COMPLETE). */
+  setStatus: authedProcedure
+    .input(z.object({ id: z.uuid(), status: socratesProjectsStatusSchema }))
+    .mutation(async ({ ctx, input }) => one(await setProjectStatus.run(input, ctx.db), 'project', input.id)),
+
+  /** Deletes a project; its sessions and documents are kept without a project. */
+  delete: authedProcedure.input(id).mutation(async ({ ctx, input }) => {
+    one(await deleteProject.run(input, ctx.db), 'project', input.id);
+    return { deleted: true };
+  }),
+
+  /** The caller's projects, newest first, keyset-paginated, optionally in one status. */
+  list: authedProcedure
+    .input(z.object({ status: socratesProjectsStatusSchema.optional(), cursor: cursorInput, limit: limitInput }))
+    .query(async ({ ctx, input }) => {
+      const rows = await listProjects.run(
+        { ownerId: ctx.user.id, status: input.status ?? null, before: beforeId(input.cursor), limit: input.limit },
+        ctx.db,
+      );
+      return page(rows, input.limit, (row) => [row.id]);
+    }),
+});
+
+const sessionStatus = (status: 'ACTIVE' | 'PAUSED' | 'ARCHIVED') =>
+  authedProcedure.input(id).mutation(async ({ ctx, input }) => one(await setSessionStatus.run({ id: input.id, status }, ctx.db), 'session', input.id));
+
+const sessions = router({
+  /** Starts a session in a mode, optionally within one of the caller's projects. */
+  start: authedProcedure
+    .input(
+      z.object({
+        mode: socratesSessionsModeSchema.default('chat'),
+        projectId: z.uuid().optional(),
+        name: name.optional(),
+        role: z.string().trim().min(1).max(100).optional(),
+      }),
+    )
+    .mutation(async ({ ctx, input }) => {
+      const rows = await startSession.run(
+        { ownerId: ctx.user.id, projectId: input.projectId ?? null, name: input.name ?? null, mode: input.mode, role: input.role ?? null },
+        ctx.db,
+      );
+      return one(rows, 'session');
+    }),
+
+  /** One of the caller's sessions. */
+  get: authedProcedure.input(id).query(async ({ ctx, input }) => one(await findSession.run(input, ctx.db), 'session', input.id)),
+
+  /** A session with its latest messages in reading order: two queries, whatever the count. */
+  getWithMessages: authedProcedure
+    .input(z.object({ id: z.uuid(), latest: z.number().int().min(1).max(500).default(50) }))
+    .query(async ({ ctx, input }) => {
+      const session = one(await findSession.run({ id: input.id }, ctx.db), 'session', input.id);
+      const messages = await latestMessages.run({ sessionId: input.id, limit: input.latest }, ctx.db);
+      return { ...session, messages: messages.reverse() };
+    }),
+
+  /** Renames a session or changes the tutor's role. */
+  update: authedProcedure
+    .input(z.object({ id: z.uuid(), name: name.nullable().optional(), role: z.string().trim().min(1).max(100).nullable().optional() }))
+    .mutation(async ({ ctx, input }) => {
+      const { id: sessionId, ...patch } = input;
+      return one(await renameSession.run({ id: sessionId, patch }, ctx.db), 'session', sessionId);
+    }),
+
+  /** ACTIVE -> PAUSED. */
+  pause: sessionStatus('PAUSED'),
+  /** PAUSED -> ACTIVE. */
+  resume: sessionStatus('ACTIVE'),
+  /** ACTIVE or PAUSED -> ARCHIVED (final; archived_at is set). */
+  archive: sessionStatus('ARCHIVED'),
+
+  /** Deletes a session and its messages. */
+  delete: authedProcedure.input(id).mutation(async ({ ctx, input }) => {
+    one(await deleteSession.run(input, ctx.db), 'session', input.id);
+    return { deleted: true };
+  }),
+
+  /** The caller's sessions, newest first, keyset-paginated, by project and/or status. */
+  list: authedProcedure
+    .input(
+      z.object({
+        projectId: z.uuid().optional(),
+        status: socratesSessionsStatusSchema.optional(),
+        cursor: cursorInput,
+        limit: limitInput,
+      }),
+    )
+    .query(async ({ ctx, input }) => {
+      const rows = await listSessions.run(
+        {
+          ownerId: ctx.user.id,
+          projectId: input.projectId ?? null,
+          status: input.status ?? null,
+          before: beforeId(input.cursor),
+          limit: input.limit,
+        },
+        ctx.db,
+      );
+      return page(rows, input.limit, (row) => [row.id]);
+    }),
+});
+
+const messages = router({
+  /** Adds a learner (user) or tutor (assistant) message of any type to one of the caller's ACTIVE sessions. */
+  append: authedProcedure
+    .input(
+      z.object({
+        sessionId: z.uuid(),
+        role: socratesMessagesRoleSchema,
+        content: z.string().min(1).max(200_000),
+        messageType: socratesMessagesMessageTypeSchema.default('text'),
+        metadata: metadata.optional(),
+      }),
+    )
+    .mutation(async ({ ctx, input }) => {
+      const rows = await appendMessage.run(
+        {
+          sessionId: input.sessionId,
+          userId: ctx.user.id,
+          role: input.role,
+          content: input.content,
+          messageType: input.messageType,
+          metadata: input.metadata ?? null,
+        },
+        ctx.db,
+      );
+      return one(rows, 'message');
+    }),
+
+  /** A session's messages, oldest first, keyset-paginated. */
+  list: authedProcedure
+    .input(z.object({ sessionId: z.uuid(), cursor: cursorInput, limit: limitInput }))
+    .query(async ({ ctx, input }) => {
+      const [afterAt, afterId] = input.cursor ? decodeCursor(input.cursor, z.tuple([z.string().max(64), z.uuid()])) : [null, null];
+      const rows = await listMessages.run({ sessionId: input.sessionId, afterAt, afterId, limit: input.limit }, ctx.db);
+      const result = page(rows, input.limit, (row) => [row.cursorAt, row.id]);
+      return { items: result.items.map(({ cursorAt: _, ...message }) => message), nextCursor: result.nextCursor };
+    }),
+});
+
+const documents = router({
+  /** Records an upload (status UPLOADING), optionally within one of the caller's projects. */
+  register: authedProcedure
+    .input(
+      z.object({
+        filename: z.string().trim().min(1).max(500),
+        filePath: z.string().trim().min(1).max(500),
+        fileType: z.string().trim().min(1).max(50).optional(),
+        projectId: z.uuid().optional(),
+      }),
+    )
+    .mutation(async ({ ctx, input }) => {
+      const rows = await registerDocument.run(
+        { ownerId: ctx.user.id, projectId: input.projectId ?? null, filename: input.filename, filePath: input.filePath, fileType: input.fileType ?? null },
+        ctx.db,
+      );
+      return one(rows, 'document');
+    }),
+
+  /** One of the caller's documents. */
+  get: authedProcedure.input(id).query(async ({ ctx, input }) => one(await findDocument.run(input, ctx.db), 'document', input.id)),
+
+  /**
+   * Moves a document along UPLOADING -> PROCESSING -> PROCESSED | ERROR (ERROR and PROCESSED may
+   * go back to PROCESSING); any other move is BAD_REQUEST naming it.
+   */
+  setStatus: authedProcedure
+    .input(z.object({ id: z.uuid(), status: socratesDocumentsStatusSchema }))
+    .mutation(async ({ ctx, input }) => one(await setDocumentStatus.run(input, ctx.db), 'document', input.id)),
+
+  /** Records the document's vector-store id and, optionally, its summary. */
+  attachVector: authedProcedure
+    .input(z.object({ id: z.uuid(), vectorId: z.string().trim().min(1).max(500), contentSummary: z.string().max(100_000).optional() }))
+    .mutation(async ({ ctx, input }) => {
+      const rows = await attachDocumentVector.run(
+        { id: input.id, vectorId: input.vectorId, contentSummary: input.contentSummary ?? null },
+        ctx.db,
+      );
+      return one(rows, 'document', input.id);
+    }),
+
+  /** Deletes a document. */
+  delete: authedProcedure.input(id).mutation(async ({ ctx, input }) => {
+    one(await deleteDocument.run(input, ctx.db), 'document', input.id);
+    return { deleted: true };
+  }),
+
+  /** The caller's documents, newest first, keyset-paginated, by project and/or status. */
+  list: authedProcedure
+    .input(
+      z.object({
+        projectId: z.uuid().optional(),
+        status: socratesDocumentsStatusSchema.optional(),
+        cursor: cursorInput,
+        limit: limitInput,
+      }),
+    )
+    .query(async ({ ctx, input }) => {
+      const rows = await listDocuments.run(
+        {
+          ownerId: ctx.user.id,
+          projectId: input.projectId ?? null,
+          status: input.status ?? null,
+          before: beforeId(input.cursor),
+          limit: input.limit,
+        },
+        ctx.db,
+      );
+      return page(rows, input.limit, (row) => [row.id]);
+    }),
+});
+
+export const socratesRouter = router({ projects, sessions, messages, documents });
