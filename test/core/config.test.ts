@@ -1,29 +1,9 @@
-import { TRPCError } from '@trpc/server';
 import { describe, expect, it } from 'vitest';
 import { decryptValue, encryptValue } from '../../src/auth/encryption.js';
 import { unique, useTestApp } from '../support/app.js';
+import { codeOf } from '../support/errors.js';
 
 const app = useTestApp();
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof TRPCError) return err.code;
-    throw err;
-  }
-  return 'OK';
-}
-
-async function rawCode(text: string, values: unknown[] = []): Promise<{ code?: string; constraint?: string }> {
-  try {
-    await app.sql(text, values);
-  } catch (err) {
-    const e = err as { code?: string; constraint?: string };
-    return { code: e.code, constraint: e.constraint };
-  }
-  throw new Error(`expected to fail: ${text}`);
-}
 
 describe('system configuration', () => {
   it('stores typed values and reads them back typed', async () => {
@@ -46,7 +26,7 @@ describe('system configuration', () => {
     expect(await codeOf(api.config.set({ key: 'bad.int', type: 'integer', value: '99999999999999999999' }))).toBe('BAD_REQUEST');
     expect(await codeOf(api.config.set({ key: 'Bad Key', type: 'string', value: 'x' }))).toBe('BAD_REQUEST');
     const insert = (key: string, value: string, type: string, sensitive = false) =>
-      rawCode(`insert into core.system_configurations (config_key, config_value, config_type, is_sensitive) values ($1, $2, $3, $4)`, [
+      app.sqlError(`insert into core.system_configurations (config_key, config_value, config_type, is_sensitive) values ($1, $2, $3, $4)`, [
         key,
         value,
         type,
@@ -60,7 +40,7 @@ describe('system configuration', () => {
     expect(await insert('a.secret', 'plaintext', 'string', true)).toEqual({ code: '23514', constraint: 'system_configurations_sensitive_encrypted' });
     expect(await insert('a.long', 'x'.repeat(100_001), 'string')).toEqual({ code: '23514', constraint: 'system_configurations_config_value_length' });
     expect(
-      await rawCode(`insert into core.system_configurations (config_key, description) values ('a.desc', $1)`, ['d'.repeat(1001)]),
+      await app.sqlError(`insert into core.system_configurations (config_key, description) values ('a.desc', $1)`, ['d'.repeat(1001)]),
     ).toEqual({ code: '23514', constraint: 'system_configurations_description_length' });
     await app.sql(`insert into core.system_configurations (config_key, config_value) values ('a.dup', 'x')`);
     expect(await insert('a.dup', 'y', 'string')).toEqual({ code: '23505', constraint: 'system_configurations_config_key_key' });

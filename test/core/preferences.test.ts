@@ -5,16 +5,6 @@ import { rowsAs } from '../support/probe.js';
 
 const app = useTestApp();
 
-async function rawCode(text: string, values: unknown[] = []): Promise<{ code?: string; constraint?: string }> {
-  try {
-    await app.sql(text, values);
-  } catch (err) {
-    const e = err as { code?: string; constraint?: string };
-    return { code: e.code, constraint: e.constraint };
-  }
-  throw new Error(`expected to fail: ${text}`);
-}
-
 describe('user preferences', () => {
   it('are created with the seed\'s defaults on first read, once', async () => {
     const user = await app.newUser();
@@ -65,9 +55,9 @@ describe('user preferences', () => {
       [`ide_type = ''`, 'user_preferences_ide_type_length'],
     ];
     for (const [set, constraint] of cases) {
-      expect(await rawCode(`update core.user_preferences set ${set} where user_id = $1`, [user.id]), set).toEqual({ code: '23514', constraint });
+      expect(await app.sqlError(`update core.user_preferences set ${set} where user_id = $1`, [user.id]), set).toEqual({ code: '23514', constraint });
     }
-    expect(await rawCode(`insert into core.user_preferences (user_id) values ($1)`, [user.id])).toEqual({
+    expect(await app.sqlError(`insert into core.user_preferences (user_id) values ($1)`, [user.id])).toEqual({
       code: '23505',
       constraint: 'user_preferences_user_id_key',
     });

@@ -2,18 +2,9 @@ import { TRPCError } from '@trpc/server';
 import { describe, expect, it } from 'vitest';
 import { runMaintenance } from '../../src/db/maintenance.js';
 import { PASSWORD, unique, useTestApp } from '../support/app.js';
+import { codeOf } from '../support/errors.js';
 
 const app = useTestApp();
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof TRPCError) return err.code;
-    throw err;
-  }
-  return 'OK';
-}
 
 async function login(email: string, password = PASSWORD, clientIp = '192.0.2.10') {
   return app.caller({ clientIp, userAgent: `agent-${clientIp}` }).auth.login({ email, password });

@@ -1,18 +1,9 @@
 import { TRPCError } from '@trpc/server';
 import { describe, expect, it } from 'vitest';
 import { unique, useTestApp } from '../support/app.js';
+import { codeOf } from '../support/errors.js';
 
 const app = useTestApp();
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof TRPCError) return err.code;
-    throw err;
-  }
-  return 'OK';
-}
 
 describe('users.updateProfile', () => {
   it('changes the fields given, clears those set to null, and keeps the rest', async () => {

@@ -1,36 +1,15 @@
-import { TRPCError } from '@trpc/server';
 import { describe, expect, it } from 'vitest';
 import { PASSWORD, unique, useTestApp } from '../support/app.js';
+import { failure } from '../support/errors.js';
 import { rowsAs } from '../support/probe.js';
 
 const app = useTestApp();
-
-async function failure(promise: Promise<unknown>): Promise<TRPCError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof TRPCError) return err;
-    throw err;
-  }
-  throw new Error('expected the call to fail');
-}
-
-/** The SQLSTATE and constraint a statement fails with, run as the superuser (no RLS, no zod). */
-async function rawFailure(text: string, values: unknown[] = []): Promise<{ code?: string; constraint?: string }> {
-  try {
-    await app.sql(text, values);
-  } catch (err) {
-    const e = err as { code?: string; constraint?: string };
-    return { code: e.code, constraint: e.constraint };
-  }
-  throw new Error(`expected to fail: ${text}`);
-}
 
 const HASH = '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA';
 function insertUser(columns: Record<string, unknown>) {
   const row = { username: unique('u'), email: `${unique('e')}@example.com`, password_hash: HASH, ...columns };
   const names = Object.keys(row);
-  return rawFailure(
+  return app.sqlError(
     `insert into core.users (${names.join(', ')}) values (${names.map((_, i) => `$${i + 1}`).join(', ')})`,
     Object.values(row),
   );
@@ -154,16 +133,16 @@ describe('core.users constraints', () => {
   it('auth_sessions CHECKs and its cascade from users', async () => {
     const user = await app.newUser();
     const insert = (hash: string, expires: string, ua: string | null = null) =>
-      rawFailure(`insert into core.auth_sessions (user_id, token_hash, expires_at, user_agent) values ($1, decode($2, 'hex'), ${expires}, $3)`, [user.id, hash, ua]);
+      app.sqlError(`insert into core.auth_sessions (user_id, token_hash, expires_at, user_agent) values ($1, decode($2, 'hex'), ${expires}, $3)`, [user.id, hash, ua]);
     expect(await insert('abcd', `now() + interval '1 day'`)).toEqual({ code: '23514', constraint: 'auth_sessions_token_hash_sha256' });
     expect(await insert('ab'.repeat(32), `now() - interval '1 day'`)).toEqual({ code: '23514', constraint: 'auth_sessions_expires_after_created' });
     expect(await insert('ab'.repeat(32), `now() + interval '1 day'`, 'x'.repeat(513))).toEqual({ code: '23514', constraint: 'auth_sessions_user_agent_length' });
     expect(
-      await rawFailure(`insert into core.auth_sessions (user_id, token_hash, expires_at) values (core.uuidv7(), decode($1, 'hex'), now() + interval '1 day')`, ['cd'.repeat(32)]),
+      await app.sqlError(`insert into core.auth_sessions (user_id, token_hash, expires_at) values (core.uuidv7(), decode($1, 'hex'), now() + interval '1 day')`, ['cd'.repeat(32)]),
     ).toEqual({ code: '23503', constraint: 'auth_sessions_user_id_fkey' });
     const { rows } = await app.sql(`select encode(token_hash, 'hex') as hash from core.auth_sessions where user_id = $1`, [user.id]);
     expect(
-      await rawFailure(`insert into core.auth_sessions (user_id, token_hash, expires_at) values ($1, decode($2, 'hex'), now() + interval '1 day')`, [user.id, rows[0]!.hash]),
+      await app.sqlError(`insert into core.auth_sessions (user_id, token_hash, expires_at) values ($1, decode($2, 'hex'), now() + interval '1 day')`, [user.id, rows[0]!.hash]),
     ).toEqual({ code: '23505', constraint: 'auth_sessions_token_hash_key' });
 
     await app.sql(`delete from core.users where id = $1`, [user.id]);

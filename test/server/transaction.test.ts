@@ -4,19 +4,10 @@ import { createPool } from '../../src/db/pool.js';
 import { createContext } from '../../src/server/context.js';
 import { createCallerFactory } from '../../src/server/trpc.js';
 import { unique, useTestApp } from '../support/app.js';
+import { codeOf } from '../support/errors.js';
 import { probeRouter, rowsAs } from '../support/probe.js';
 
 const app = useTestApp();
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof TRPCError) return err.code;
-    throw err;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('the procedure transaction wrapper', () => {
   it('runs the procedure as the request role, never as the owner it connected as', async () => {

@@ -1,19 +1,9 @@
-import { TRPCError } from '@trpc/server';
 import { describe, expect, it } from 'vitest';
+import { codeOf } from '../support/errors.js';
 import { useTestApp } from '../support/app.js';
 import { rowsAs } from '../support/probe.js';
 
 const app = useTestApp();
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof TRPCError) return err.code;
-    throw err;
-  }
-  return 'OK';
-}
 
 /** Every page of a keyset list, following nextCursor. */
 async function allPages<T>(fetch: (cursor?: string) => Promise<{ items: T[]; nextCursor: string | null }>): Promise<T[][]> {

@@ -1,29 +1,9 @@
 /** Every rule of the socrates schema, each shown to bite. */
-import { TRPCError } from '@trpc/server';
 import { describe, expect, it } from 'vitest';
+import { failure } from '../support/errors.js';
 import { useTestApp } from '../support/app.js';
 
 const app = useTestApp();
-
-async function rawFailure(text: string, values: unknown[] = []): Promise<{ code?: string; constraint?: string }> {
-  try {
-    await app.sql(text, values);
-  } catch (err) {
-    const e = err as { code?: string; constraint?: string };
-    return { code: e.code, constraint: e.constraint };
-  }
-  throw new Error(`expected to fail: ${text}`);
-}
-
-async function failure(promise: Promise<unknown>): Promise<TRPCError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof TRPCError) return err;
-    throw err;
-  }
-  throw new Error('expected the call to fail');
-}
 
 async function workspace() {
   const user = await app.newUser();
@@ -38,7 +18,7 @@ async function workspace() {
 describe('socrates CHECK constraints', () => {
   it('projects', async () => {
     const { user, project } = await workspace();
-    const insert = (cols: string, vals: string) => rawFailure(`insert into socrates.projects (owner_id, ${cols}) values ($1, ${vals})`, [user.id]);
+    const insert = (cols: string, vals: string) => app.sqlError(`insert into socrates.projects (owner_id, ${cols}) values ($1, ${vals})`, [user.id]);
     expect(await insert('name', `''`)).toEqual({ code: '23514', constraint: 'projects_name_length' });
     expect(await insert('name, status', `'x', 'SHIPPED'`)).toEqual({ code: '23514', constraint: 'projects_status_check' });
     expect(await insert('name, technology_stack', `'x', '{"a": 1}'`)).toEqual({ code: '23514', constraint: 'projects_technology_stack_array' });
@@ -49,7 +29,7 @@ describe('socrates CHECK constraints', () => {
 
   it('sessions, including archived_at exactly when ARCHIVED', async () => {
     const { user, session } = await workspace();
-    const insert = (cols: string, vals: string) => rawFailure(`insert into socrates.sessions (owner_id, ${cols}) values ($1, ${vals})`, [user.id]);
+    const insert = (cols: string, vals: string) => app.sqlError(`insert into socrates.sessions (owner_id, ${cols}) values ($1, ${vals})`, [user.id]);
     expect(await insert('status', `'DONE'`)).toEqual({ code: '23514', constraint: 'sessions_status_check' });
     expect(await insert('mode', `'lecture'`)).toEqual({ code: '23514', constraint: 'sessions_mode_check' });
     expect(await insert('name', `''`)).toEqual({ code: '23514', constraint: 'sessions_name_length' });
@@ -63,7 +43,7 @@ describe('socrates CHECK constraints', () => {
   it('messages', async () => {
     const { user, session, message } = await workspace();
     const insert = (cols: string, vals: string) =>
-      rawFailure(`insert into socrates.messages (session_id, user_id, ${cols}) values ($1, $2, ${vals})`, [session.id, user.id]);
+      app.sqlError(`insert into socrates.messages (session_id, user_id, ${cols}) values ($1, $2, ${vals})`, [session.id, user.id]);
     expect(await insert('role, content', `'system', 'x'`)).toEqual({ code: '23514', constraint: 'messages_role_check' });
     expect(await insert('role, content', `'user', ''`)).toEqual({ code: '23514', constraint: 'messages_content_length' });
     expect(await insert('role, content, message_type', `'user', 'x', 'image'`)).toEqual({ code: '23514', constraint: 'messages_message_type_check' });
@@ -76,16 +56,16 @@ describe('socrates CHECK constraints', () => {
   it('documents', async () => {
     const { user, document } = await workspace();
     const insert = (cols: string, vals: string) =>
-      rawFailure(`insert into socrates.documents (owner_id, filename, file_path, ${cols}) values ($1, 'f', 'p', ${vals})`, [user.id]);
+      app.sqlError(`insert into socrates.documents (owner_id, filename, file_path, ${cols}) values ($1, 'f', 'p', ${vals})`, [user.id]);
     expect(await insert('status', `'DELETED'`)).toEqual({ code: '23514', constraint: 'documents_status_check' });
     expect(await insert('file_type', `repeat('t', 51)`)).toEqual({ code: '23514', constraint: 'documents_file_type_length' });
     expect(await insert('vector_id', `''`)).toEqual({ code: '23514', constraint: 'documents_vector_id_length' });
     expect(await insert('content_summary', `repeat('s', 100001)`)).toEqual({ code: '23514', constraint: 'documents_content_summary_length' });
-    expect(await rawFailure(`insert into socrates.documents (owner_id, filename, file_path) values ($1, '', 'p')`, [user.id])).toEqual({
+    expect(await app.sqlError(`insert into socrates.documents (owner_id, filename, file_path) values ($1, '', 'p')`, [user.id])).toEqual({
       code: '23514',
       constraint: 'documents_filename_length',
     });
-    expect(await rawFailure(`insert into socrates.documents (owner_id, filename, file_path) values ($1, 'f', repeat('p', 501))`, [user.id])).toEqual({
+    expect(await app.sqlError(`insert into socrates.documents (owner_id, filename, file_path) values ($1, 'f', repeat('p', 501))`, [user.id])).toEqual({
       code: '23514',
       constraint: 'documents_file_path_length',
     });
@@ -135,7 +115,7 @@ describe('socrates foreign keys', () => {
     expect(intoOthersSession).toMatchObject({ code: 'BAD_REQUEST', message: 'session_id must reference one of your sessions' });
     // Below RLS as well: the superuser cannot file a message under a user who does not own the session.
     expect(
-      await rawFailure(`insert into socrates.messages (session_id, user_id, role, content) values ($1, $2, 'user', 'x')`, [alice.session.id, bob.id]),
+      await app.sqlError(`insert into socrates.messages (session_id, user_id, role, content) values ($1, $2, 'user', 'x')`, [alice.session.id, bob.id]),
     ).toEqual({ code: '23503', constraint: 'messages_session_owner_fkey' });
   });
 });
@@ -152,7 +132,7 @@ describe('socrates status lifecycles', () => {
     expect(refused).toMatchObject({ code: 'BAD_REQUEST', message: 'sessions status cannot change from ARCHIVED to ACTIVE' });
     expect((await failure(api.sessions.pause({ id: session.id }))).message).toBe('sessions status cannot change from ARCHIVED to PAUSED');
     // The CHECK holds even if the trigger is bypassed: a superuser cannot archive without archived_at.
-    expect(await rawFailure(`update socrates.sessions set archived_at = null where id = $1`, [session.id])).toEqual({
+    expect(await app.sqlError(`update socrates.sessions set archived_at = null where id = $1`, [session.id])).toEqual({
       code: '23514',
       constraint: 'sessions_archived_at_iff_archived',
     });

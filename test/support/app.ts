@@ -34,6 +34,8 @@ export interface TestApp {
   newAdmin(): Promise<{ id: string; token: string; email: string; username: string }>;
   /** Runs SQL as the superuser acting as an admin (the guard trigger asks for one). */
   sqlAsAdmin(text: string, values?: unknown[]): Promise<pg.QueryResult>;
+  /** The SQLSTATE and constraint a statement fails with as the superuser (no RLS, no API validation); throws if it succeeds. */
+  sqlError(text: string, values?: unknown[]): Promise<{ code?: string; constraint?: string }>;
   /** A pooled superuser connection to this file's database (release it). */
   superClient(): Promise<pg.PoolClient>;
   /** Runs SQL as the superuser on this file's database. */
@@ -87,6 +89,15 @@ export async function createTestApp(): Promise<TestApp & { close(): Promise<void
     probe: (request = {}) => createProbeCaller(createContext(services, request)),
     sql: (text, values) => superPool.query(text, values),
     superClient: () => superPool.connect(),
+    async sqlError(text, values) {
+      try {
+        await superPool.query(text, values);
+      } catch (err) {
+        const e = err as { code?: string; constraint?: string };
+        return { code: e.code, constraint: e.constraint };
+      }
+      throw new Error(`expected to fail: ${text}`);
+    },
     async newUser(overrides = {}) {
       const username = overrides.username ?? unique('user');
       const email = overrides.email ?? `${username}@example.com`;
