@@ -202,8 +202,12 @@ revoke create on schema core from app_auth;
 -- ===== Request setup =====
 -- Runs first in every procedure's transaction, as the owner: resolves the bearer token,
 -- records who is asking in transaction-local settings, then drops to app_request. One call,
--- one round trip.
-create function core.begin_request(p_token_hash bytea, p_client_ip inet, p_user_agent text, p_request_id text)
+-- one round trip. The server may send the procedure's first query right behind it, assuming
+-- the session and role the token had on its last use (p_expected_*); if the token no longer
+-- resolves to exactly that, this raises and the whole transaction is retried without the
+-- assumption: the database decides on every request.
+create function core.begin_request(p_token_hash bytea, p_client_ip inet, p_user_agent text, p_request_id text,
+                                   p_expected_session_id uuid default null, p_expected_role text default null)
 returns table (user_id uuid, user_role text, session_id uuid)
 language plpgsql volatile
 set search_path = pg_catalog, public, pg_temp
@@ -226,11 +230,16 @@ begin
           set_config('app.client_ip', coalesce(host(p_client_ip), ''), true),
           set_config('app.user_agent', coalesce(p_user_agent, ''), true),
           set_config('app.request_id', coalesce(p_request_id, ''), true);
+  if p_expected_session_id is not null
+     and (v_session_id is distinct from p_expected_session_id or v_user_role is distinct from p_expected_role) then
+    raise exception 'the session changed since it was last used'
+      using errcode = 'invalid_authorization_specification';
+  end if;
   return query select v_user_id, v_user_role, v_session_id;
 end
 $$;
-comment on function core.begin_request(bytea, inet, text, text) is 'Per-request setup: authenticate, set the app.* settings, SET LOCAL ROLE app_request';
-revoke all on function core.begin_request(bytea, inet, text, text) from public;
+comment on function core.begin_request(bytea, inet, text, text, uuid, text) is 'Per-request setup: authenticate, set the app.* settings, SET LOCAL ROLE app_request';
+revoke all on function core.begin_request(bytea, inet, text, text, uuid, text) from public;
 
 -- Procedures that change who is acting within their transaction (registration acts as the
 -- new user, login as the user whose password it just checked).
@@ -247,7 +256,7 @@ grant execute on function core.act_as(uuid, text) to app_request;
 -- Down Migration
 
 drop function core.act_as(uuid, text);
-drop function core.begin_request(bytea, inet, text, text);
+drop function core.begin_request(bytea, inet, text, text, uuid, text);
 
 -- The credential functions belong to app_auth, which the owner may become but not inherit.
 set local role app_auth;

@@ -9,6 +9,8 @@ export type stringArray = (string)[];
 /** 'BeginRequest' parameters type */
 export interface IBeginRequestParams {
   clientIp?: string | null | void;
+  expectedRole?: string | null | void;
+  expectedSessionId?: string | null | void;
   requestId?: string | null | void;
   tokenHash?: Buffer | null | void;
   userAgent?: string | null | void;
@@ -27,14 +29,14 @@ export interface IBeginRequestQuery {
   result: IBeginRequestResult;
 }
 
-const beginRequestIR: any = {"usedParamSet":{"tokenHash":true,"clientIp":true,"userAgent":true,"requestId":true},"params":[{"name":"tokenHash","required":false,"transform":{"type":"scalar"},"locs":[{"a":196,"b":205}]},{"name":"clientIp","required":false,"transform":{"type":"scalar"},"locs":[{"a":208,"b":216}]},{"name":"userAgent","required":false,"transform":{"type":"scalar"},"locs":[{"a":219,"b":228}]},{"name":"requestId","required":false,"transform":{"type":"scalar"},"locs":[{"a":231,"b":240}]}],"statement":"-- First statement of every procedure's transaction: authenticate the bearer token, record who is asking, SET LOCAL ROLE app_request.\nselect user_id, user_role, session_id\nfrom core.begin_request(:tokenHash, :clientIp, :userAgent, :requestId)"};
+const beginRequestIR: any = {"usedParamSet":{"tokenHash":true,"clientIp":true,"userAgent":true,"requestId":true,"expectedSessionId":true,"expectedRole":true},"params":[{"name":"tokenHash","required":false,"transform":{"type":"scalar"},"locs":[{"a":196,"b":205}]},{"name":"clientIp","required":false,"transform":{"type":"scalar"},"locs":[{"a":208,"b":216}]},{"name":"userAgent","required":false,"transform":{"type":"scalar"},"locs":[{"a":219,"b":228}]},{"name":"requestId","required":false,"transform":{"type":"scalar"},"locs":[{"a":231,"b":240}]},{"name":"expectedSessionId","required":false,"transform":{"type":"scalar"},"locs":[{"a":243,"b":260}]},{"name":"expectedRole","required":false,"transform":{"type":"scalar"},"locs":[{"a":263,"b":275}]}],"statement":"-- First statement of every procedure's transaction: authenticate the bearer token, record who is asking, SET LOCAL ROLE app_request.\nselect user_id, user_role, session_id\nfrom core.begin_request(:tokenHash, :clientIp, :userAgent, :requestId, :expectedSessionId, :expectedRole)"};
 
 /**
  * Query generated from SQL:
  * ```
  * -- First statement of every procedure's transaction: authenticate the bearer token, record who is asking, SET LOCAL ROLE app_request.
  * select user_id, user_role, session_id
- * from core.begin_request(:tokenHash, :clientIp, :userAgent, :requestId)
+ * from core.begin_request(:tokenHash, :clientIp, :userAgent, :requestId, :expectedSessionId, :expectedRole)
  * ```
  */
 export const beginRequest = new PreparedQuery<IBeginRequestParams,IBeginRequestResult>(beginRequestIR);

@@ -1,7 +1,7 @@
 /* @name BeginRequest */
 -- First statement of every procedure's transaction: authenticate the bearer token, record who is asking, SET LOCAL ROLE app_request.
 select user_id, user_role, session_id
-from core.begin_request(:tokenHash, :clientIp, :userAgent, :requestId);
+from core.begin_request(:tokenHash, :clientIp, :userAgent, :requestId, :expectedSessionId, :expectedRole);
 
 /* @name ActAs */
 -- Changes the acting user for the rest of the transaction (registration acts as the new user, login as the user just verified).

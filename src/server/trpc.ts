@@ -1,16 +1,17 @@
 /**
  * The one tRPC instance: transformer, error formatter, and the procedures every router uses.
  *
- * Every procedure runs in ONE transaction on one pooled connection:
- *   round trip 1: BEGIN + core.begin_request(...)  (pipelined: sent together, one wait)
- *                 -> bearer token checked, app.* settings set, SET LOCAL ROLE app_request
- *   round trips:  the procedure's own queries, as named prepared statements
- *   last:         COMMIT, or ROLLBACK on any error
- * So a procedure with one query costs 3 round trips.
+ * Every procedure runs in ONE transaction on one pooled connection (pipeline mode):
+ *   BEGIN + core.begin_request(...) -> bearer token checked, app.* settings set, SET LOCAL ROLE
+ *     app_request; when the token's session is known from its last use (and for anonymous
+ *     calls) the procedure's first query is sent right behind them, in the same round trip
+ *   the procedure's other queries, as named prepared statements
+ *   COMMIT (ROLLBACK on any error); a query procedure answers without waiting for it
+ * Round trips for a one-query procedure: 1 for a query, 2 for a mutation (3 on a token's first use).
  */
 import type { IDatabaseConnection } from '@pgtyped/runtime';
 import { initTRPC, TRPCError } from '@trpc/server';
-import type pg from 'pg';
+import pg from 'pg';
 import superjson from 'superjson';
 import { hashToken } from '../auth/tokens.js';
 import { pgTypedConnection } from '../db/connection.js';
@@ -42,7 +43,12 @@ function validationErrors(error: TRPCError): Record<string, string[]> | undefine
   return fields;
 }
 
-const t = initTRPC.context<Context>().create({
+/** Procedure metadata: `writes` marks a query procedure that writes (it then commits before answering). */
+export interface ProcedureMeta {
+  writes?: boolean;
+}
+
+const t = initTRPC.context<Context>().meta<ProcedureMeta>().create({
   transformer: superjson,
   isDev: false,
   errorFormatter({ shape, error, ctx }) {
@@ -90,7 +96,48 @@ export function failAfterCommit(error: TRPCError): TRPCError {
   return Object.assign(error, { [COMMIT_BEFORE_FAILING]: true });
 }
 
-const transaction = t.middleware(async ({ ctx, next }) => {
+/**
+ * The session each bearer token resolved to when last verified, keyed by the token's hash.
+ * Only a guess that saves a round trip: the request sends its first query right behind the
+ * setup, and core.begin_request refuses the whole transaction if the token no longer
+ * resolves to that session and role (revoked, expired, suspended, role changed); the request
+ * is then run again the slow way. Bounded in size and age.
+ */
+const sessionGuesses = new Map<string, { user: SessionUser; at: number }>();
+const GUESS_TTL_MS = 5 * 60_000;
+const MAX_GUESSES = 10_000;
+
+function guessSession(key: string): SessionUser | undefined {
+  const entry = sessionGuesses.get(key);
+  if (entry && Date.now() - entry.at < GUESS_TTL_MS) return entry.user;
+  sessionGuesses.delete(key);
+  return undefined;
+}
+
+function rememberSession(key: string, user: SessionUser): void {
+  if (sessionGuesses.size >= MAX_GUESSES) sessionGuesses.delete(sessionGuesses.keys().next().value!);
+  sessionGuesses.set(key, { user, at: Date.now() });
+}
+
+const STALE_GUESS = Symbol('staleGuess');
+
+function isStaleGuess(err: unknown): boolean {
+  return err instanceof pg.DatabaseError && err.code === '28000';
+}
+
+type Next = Parameters<Parameters<typeof t.middleware>[0]>[0]['next'];
+
+/**
+ * One procedure call in one transaction. `guess` is the session assumed for the token
+ * (null: anonymous; undefined: unknown, so wait for the setup before running the procedure).
+ */
+async function runInTransaction(
+  ctx: Context,
+  next: Next,
+  readOnly: boolean,
+  tokenHash: Buffer | null,
+  guess: SessionUser | null | undefined,
+) {
   let broken: Error | undefined;
   const onError = (err: Error) => {
     broken = err;
@@ -103,33 +150,62 @@ const transaction = t.middleware(async ({ ctx, next }) => {
     throw toTRPCError(err);
   }
   const db: IDatabaseConnection = pgTypedConnection(client, ctx.config.DB_NAMED_STATEMENTS);
-  let open = false;
+  let open = true;
+  let releasedLater = false;
   try {
-    open = true;
-    // Sent back to back on the pipelined connection: one round trip for both.
-    const [, [session]] = await Promise.all([
-      client.query('begin'),
+    // BEGIN and the setup go out back to back on the pipelined connection: one round trip,
+    // shared with the procedure's first query when the session is already known.
+    const setup = Promise.all([
+      client.query(readOnly ? 'begin read only' : 'begin'),
       beginRequest.run(
         {
-          tokenHash: ctx.request.token ? hashToken(ctx.request.token) : null,
+          tokenHash,
           clientIp: ctx.request.clientIp,
           userAgent: ctx.request.userAgent ?? null,
           requestId: ctx.request.requestId,
+          expectedSessionId: guess?.sessionId ?? null,
+          expectedRole: guess?.role ?? null,
         },
         db,
       ),
-    ]);
-    const user: SessionUser | null =
-      session?.userId && session.userRole && session.sessionId
-        ? { id: session.userId, role: session.userRole, sessionId: session.sessionId }
-        : null;
+    ]).then(([, [session]]) => session);
+    let user: SessionUser | null;
+    if (guess === undefined) {
+      const session = await setup;
+      user = session?.userId && session.userRole && session.sessionId ? { id: session.userId, role: session.userRole, sessionId: session.sessionId } : null;
+      if (user && tokenHash) rememberSession(tokenHash.toString('base64'), user);
+    } else {
+      setup.catch(() => {}); // awaited below, once the procedure is done
+      user = guess;
+    }
     const result = await next({ ctx: { db, user } });
+    if (guess !== undefined) {
+      const setupError = await setup.then(
+        () => undefined,
+        (err: unknown) => err ?? new Error('request setup failed'),
+      );
+      if (setupError !== undefined) {
+        if (!isStaleGuess(setupError)) throw setupError;
+        await client.query('rollback');
+        open = false;
+        return STALE_GUESS;
+      }
+    }
     if (!result.ok) {
       if (COMMIT_BEFORE_FAILING in result.error) {
         await client.query('commit');
         open = false;
       }
       throw result.error;
+    }
+    if (readOnly) {
+      // Nothing to lose in a read-only transaction: answer now, release once COMMIT is back.
+      releasedLater = true;
+      client.query('commit').then(
+        () => finish(client, onError, broken),
+        (err: Error) => finish(client, onError, broken ?? err),
+      );
+      return result;
     }
     await client.query('commit');
     open = false;
@@ -144,10 +220,34 @@ const transaction = t.middleware(async ({ ctx, next }) => {
     if (mapped.code === 'INTERNAL_SERVER_ERROR') ctx.log.error({ err }, 'procedure failed');
     throw mapped;
   } finally {
-    client.off('error', onError);
-    // A broken connection is discarded instead of going back to the pool.
-    client.release(broken);
+    if (!releasedLater) finish(client, onError, broken);
   }
+}
+
+/** Back to the pool; a broken connection is discarded instead. */
+function finish(client: pg.PoolClient, onError: (err: Error) => void, broken: Error | undefined): void {
+  client.off('error', onError);
+  client.release(broken);
+}
+
+/**
+ * Every procedure: one transaction as app_request with the caller's context. Queries run
+ * READ ONLY (a query that writes declares `.meta({ writes: true })`) and answer before their
+ * COMMIT returns; mutations commit before answering.
+ */
+const transaction = t.middleware(async ({ ctx, next, type, meta }) => {
+  const readOnly = type === 'query' && !meta?.writes;
+  const tokenHash = ctx.request.token ? hashToken(ctx.request.token) : null;
+  const key = tokenHash?.toString('base64');
+  const guess = key === undefined ? null : guessSession(key);
+  if (guess !== undefined) {
+    const outcome = await runInTransaction(ctx, next, readOnly, tokenHash, guess);
+    if (outcome !== STALE_GUESS) return outcome;
+    sessionGuesses.delete(key!);
+  }
+  const outcome = await runInTransaction(ctx, next, readOnly, tokenHash, undefined);
+  if (outcome === STALE_GUESS) throw new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' });
+  return outcome;
 });
 
 /** Anyone may call it; runs in a transaction as app_request with the caller's context. */

@@ -17,15 +17,20 @@ const preferencesPatch = z
   .partial()
   .strict();
 
+/** The caller's preferences, inserting the defaults when there are none yet. */
+async function getOrCreate(db: Parameters<typeof getOrCreatePreferences.run>[1], userId: string) {
+  const [row] = await getOrCreatePreferences.run({ userId }, db);
+  // A concurrent first read inserted the row after this statement's snapshot: the next statement sees it.
+  return row ?? one(await getOrCreatePreferences.run({ userId }, db), 'preferences');
+}
+
 export const preferencesRouter = router({
   /** The caller's preferences, created with the defaults on first read. */
-  get: authedProcedure.query(async ({ ctx }) => {
-    return one(await getOrCreatePreferences.run({ userId: ctx.user.id }, ctx.db), 'preferences');
-  }),
+  get: authedProcedure.meta({ writes: true }).query(async ({ ctx }) => getOrCreate(ctx.db, ctx.user.id)),
 
   /** Changes the fields given; the others keep their value. */
   update: authedProcedure.input(preferencesPatch).mutation(async ({ ctx, input }) => {
-    await getOrCreatePreferences.run({ userId: ctx.user.id }, ctx.db);
+    await getOrCreate(ctx.db, ctx.user.id);
     return one(await updatePreferences.run({ userId: ctx.user.id, patch: input }, ctx.db), 'preferences');
   }),
 });

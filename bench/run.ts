@@ -1,0 +1,49 @@
+/**
+ * `npm run bench`: measurements against one real PostgreSQL in one run — DATABASE_URL if set,
+ * else a throwaway embedded server (like `npm run db:gen`) — printed as medians and ratios
+ * against raw `pg`. Never part of `npm test`.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../src/config.js';
+import { provisionOwner, startCluster } from '../src/db/lifecycle.js';
+import { migrate } from '../src/db/migrate.js';
+import { createPool } from '../src/db/pool.js';
+import { createLogger } from '../src/logger.js';
+import type { Services } from '../src/server/context.js';
+import { printTable, type BenchDatabase } from './measure.js';
+import { benchRequestPath } from './request-path.js';
+
+async function openBenchDatabase(): Promise<{ db: BenchDatabase; close: () => Promise<void> }> {
+  if (process.env.DATABASE_URL) return { db: { ownerUrl: process.env.DATABASE_URL }, close: async () => {} };
+  const scratch = await mkdtemp(path.join(os.tmpdir(), 'bench-'));
+  const cluster = await startCluster({ dir: path.join(scratch, 'pg'), superuserPassword: randomBytes(12).toString('hex'), persistent: false });
+  const ownerUrl = await provisionOwner(cluster.adminUrl, { database: 'bench', password: randomBytes(12).toString('hex') });
+  return {
+    db: { ownerUrl },
+    close: async () => {
+      await cluster.stop();
+      await rm(scratch, { recursive: true, force: true });
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const { db, close } = await openBenchDatabase();
+  const config = { ...loadConfig({}), LOGIN_LIMIT_PER_EMAIL: 1_000_000, LOGIN_LIMIT_PER_IP: 1_000_000 };
+  const log = createLogger({ LOG_LEVEL: 'warn' });
+  const pool = createPool(db.ownerUrl, config, log);
+  try {
+    await migrate(db.ownerUrl, { direction: 'up' });
+    const services: Services = { pool, config, log, configKey: randomBytes(32) };
+    console.log(`bench: node ${process.version}, ${os.cpus().length} cores, ${process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded PostgreSQL'}`);
+    printTable('Request path (ratio against raw pg, named statement)', await benchRequestPath(db, services));
+  } finally {
+    await pool.end();
+    await close();
+  }
+}
+
+await main();
