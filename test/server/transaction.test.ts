@@ -105,11 +105,45 @@ describe('the procedure transaction wrapper', () => {
     const probe = app.probe();
     await Promise.all(
       Array.from({ length: 30 }, (_, i) =>
-        i % 3 === 0 ? probe.sqlThenThrow([]).catch(() => undefined) : probe.sql([{ text: 'select 1' }]),
+        i % 3 === 0
+          ? probe.sqlThenThrow([]).catch(() => undefined)
+          : i % 3 === 1
+            ? probe.sql([{ text: 'select 1' }])
+            : probe.sqlQuery([{ text: 'select 1' }]),
       ),
     );
-    expect(app.pool.waitingCount).toBe(0);
-    expect(app.pool.idleCount).toBe(app.pool.totalCount);
+    // Query procedures hand their connection back when their COMMIT returns, just after answering.
+    await expect.poll(() => app.pool.idleCount === app.pool.totalCount && app.pool.waitingCount === 0).toBe(true);
+  });
+
+  it('runs query procedures READ ONLY, so a query cannot write by accident', async () => {
+    const user = await app.newUser();
+    const [[row]] = (await app.probe({ token: user.token }).sqlQuery([{ text: `select current_setting('transaction_read_only') as ro` }])) as [[{ ro: string }]];
+    expect(row.ro).toBe('on');
+    const write = app.probe({ token: user.token }).sqlQuery([{ text: `update core.users set bio = 'x' where id = $1`, values: [user.id] }]);
+    expect(await codeOf(write)).toBe('INTERNAL_SERVER_ERROR');
+    expect((await app.sql('select bio from core.users where id = $1', [user.id])).rows[0]).toEqual({ bio: null });
+    const [[mutation]] = (await app.probe({ token: user.token }).sql([{ text: `select current_setting('transaction_read_only') as ro` }])) as [[{ ro: string }]];
+    expect(mutation.ro).toBe('off');
+  });
+
+  it('re-verifies a token the database already knows on every request, even when the first query rides with the setup', async () => {
+    const user = await app.newUser();
+    const probe = () => app.probe({ token: user.token });
+    const who = `select core.current_user_id() as id, core.current_user_role() as role`;
+    // The first use waits for the setup; the next ones send their query right behind it.
+    expect(await rowsAs(probe(), who)).toEqual([{ id: user.id, role: 'user' }]);
+    expect(await rowsAs(probe(), who)).toEqual([{ id: user.id, role: 'user' }]);
+    // A role change is seen at once: the remembered role no longer matches, the request is redone.
+    await app.sqlAsAdmin(`update core.users set role = 'admin' where id = $1`, [user.id]);
+    expect(await rowsAs(probe(), who)).toEqual([{ id: user.id, role: 'admin' }]);
+    expect(await probe().adminOnly()).toBe(user.id);
+    await app.sqlAsAdmin(`update core.users set role = 'user' where id = $1`, [user.id]);
+    expect(await codeOf(probe().adminOnly())).toBe('FORBIDDEN');
+    // Revocation too: the request runs as anonymous, and anything needing a session is refused.
+    await app.sql(`update core.auth_sessions set revoked_at = now() where user_id = $1`, [user.id]);
+    expect(await rowsAs(probe(), who)).toEqual([{ id: null, role: null }]);
+    expect(await codeOf(probe().signedIn())).toBe('UNAUTHORIZED');
   });
 
   it('discards a connection that dies mid-request, answers 503, and keeps serving', async () => {

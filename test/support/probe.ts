@@ -14,6 +14,12 @@ export const probeRouter = router({
     for (const statement of input) results.push((await ctx.db.query(statement.text, statement.values)).rows);
     return results;
   }),
+  /** The same as a query procedure: a READ ONLY transaction. */
+  sqlQuery: publicProcedure.input(z.array(sqlInput)).query(async ({ ctx, input }) => {
+    const results: Record<string, unknown>[][] = [];
+    for (const statement of input) results.push((await ctx.db.query(statement.text, statement.values)).rows);
+    return results;
+  }),
   /** Runs statements, then fails with an error that is not a TRPCError. */
   sqlThenThrow: publicProcedure.input(z.array(sqlInput)).mutation(async ({ ctx, input }) => {
     for (const statement of input) await ctx.db.query(statement.text, statement.values);
