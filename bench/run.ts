@@ -14,6 +14,7 @@ import { createPool } from '../src/db/pool.js';
 import { createLogger } from '../src/logger.js';
 import type { Services } from '../src/server/context.js';
 import { printTable, type BenchDatabase } from './measure.js';
+import { benchHttp } from './http.js';
 import { benchRequestPath } from './request-path.js';
 
 async function openBenchDatabase(): Promise<{ db: BenchDatabase; close: () => Promise<void> }> {
@@ -40,6 +41,7 @@ async function main(): Promise<void> {
     const services: Services = { pool, config, log, configKey: randomBytes(32) };
     console.log(`bench: node ${process.version}, ${os.cpus().length} cores, ${process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded PostgreSQL'}`);
     printTable('Request path (ratio against raw pg, named statement)', await benchRequestPath(db, services));
+    printTable('HTTP, 16 in flight (ratios: our call against tRPC + pg; batched calls against raw node:http + pg)', await benchHttp(db, services));
   } finally {
     await pool.end();
     await close();
