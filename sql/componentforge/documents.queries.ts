@@ -495,3 +495,35 @@ const findDocumentFullTextIR: any = {"usedParamSet":{"id":true},"params":[{"name
 export const findDocumentFullText = new PreparedQuery<IFindDocumentFullTextParams,IFindDocumentFullTextResult>(findDocumentFullTextIR);
 
 
+/** 'FindDocumentChunkCount' parameters type */
+export interface IFindDocumentChunkCountParams {
+  id: string;
+}
+
+/** 'FindDocumentChunkCount' return type */
+export interface IFindDocumentChunkCountResult {
+  /** Number of chunks, kept by the document_chunks triggers */
+  chunkCount: number;
+  id: string;
+}
+
+/** 'FindDocumentChunkCount' query type */
+export interface IFindDocumentChunkCountQuery {
+  params: IFindDocumentChunkCountParams;
+  result: IFindDocumentChunkCountResult;
+}
+
+const findDocumentChunkCountIR: any = {"usedParamSet":{"id":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":194,"b":197}]}],"statement":"-- A document's chunk_count alone: the cheap check that a document is visible before its chunks are written, and the count after.\nselect id, chunk_count\nfrom componentforge.documents\nwhere id = :id!"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * -- A document's chunk_count alone: the cheap check that a document is visible before its chunks are written, and the count after.
+ * select id, chunk_count
+ * from componentforge.documents
+ * where id = :id!
+ * ```
+ */
+export const findDocumentChunkCount = new PreparedQuery<IFindDocumentChunkCountParams,IFindDocumentChunkCountResult>(findDocumentChunkCountIR);
+
+

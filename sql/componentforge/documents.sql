@@ -89,3 +89,9 @@ from componentforge.documents d
 left join componentforge.document_chunks c on c.document_id = d.id
 where d.id = :id!
 group by d.id;
+
+/* @name FindDocumentChunkCount */
+-- A document's chunk_count alone: the cheap check that a document is visible before its chunks are written, and the count after.
+select id, chunk_count
+from componentforge.documents
+where id = :id!;

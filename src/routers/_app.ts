@@ -1,4 +1,5 @@
 import { router } from '../server/trpc.js';
+import { componentforgeRouter } from './componentforge/index.js';
 import { auditRouter } from './core/audit.js';
 import { authRouter } from './core/auth.js';
 import { configRouter } from './core/config.js';
@@ -11,6 +12,7 @@ export const appRouter = router({
   preferences: preferencesRouter,
   config: configRouter,
   audit: auditRouter,
+  componentforge: componentforgeRouter,
 });
 
 export type AppRouter = typeof appRouter;
