@@ -42,7 +42,8 @@ export const messagesRouter = router({
           promptTokens: input.promptTokens ?? null,
           completionTokens: input.completionTokens ?? null,
           totalTokens: input.totalTokens ?? null,
-          contextDocuments: input.contextDocuments ?? null,
+          // pg would send a JS array as a Postgres array literal; jsonb wants JSON text.
+          contextDocuments: input.contextDocuments ? JSON.stringify(input.contextDocuments) : null,
         },
         ctx.db,
       );
