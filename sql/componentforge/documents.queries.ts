@@ -305,24 +305,31 @@ export interface IClaimPendingDocumentsQuery {
   result: IClaimPendingDocumentsResult;
 }
 
-const claimPendingDocumentsIR: any = {"usedParamSet":{"limit":true},"params":[{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":369,"b":375}]}],"statement":"-- Moves the oldest pending documents, up to :limit, to processing and returns them; rows another worker has locked are skipped, so no two workers get the same document.\nupdate componentforge.documents\nset processing_status = 'processing'\nwhere id in (\n  select id\n  from componentforge.documents\n  where processing_status = 'pending'\n  order by created_at, id\n  limit :limit!\n  for update skip locked\n)\nreturning id, user_id, title, filename, file_path, content_type, processing_status, processing_error, embedding_model,\n          chunk_count, created_at, updated_at"};
+const claimPendingDocumentsIR: any = {"usedParamSet":{"limit":true},"params":[{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":416,"b":422}]}],"statement":"-- Moves the oldest pending documents, up to :limit, to processing and returns them oldest first; rows another worker has locked are skipped, so no two workers get the same document.\nwith claimed as (\n  update componentforge.documents\n  set processing_status = 'processing'\n  where id in (\n    select id\n    from componentforge.documents\n    where processing_status = 'pending'\n    order by created_at, id\n    limit :limit!\n    for update skip locked\n  )\n  returning id, user_id, title, filename, file_path, content_type, processing_status, processing_error, embedding_model,\n            chunk_count, created_at, updated_at\n)\nselect id as \"id!\", user_id as \"user_id!\", title as \"title!\", filename as \"filename!\", file_path as \"file_path!\", content_type,\n       processing_status as \"processing_status!\", processing_error, embedding_model, chunk_count as \"chunk_count!\",\n       created_at as \"created_at!\", updated_at as \"updated_at!\"\nfrom claimed\norder by created_at, id"};
 
 /**
  * Query generated from SQL:
  * ```
- * -- Moves the oldest pending documents, up to :limit, to processing and returns them; rows another worker has locked are skipped, so no two workers get the same document.
- * update componentforge.documents
- * set processing_status = 'processing'
- * where id in (
- *   select id
- *   from componentforge.documents
- *   where processing_status = 'pending'
- *   order by created_at, id
- *   limit :limit!
- *   for update skip locked
+ * -- Moves the oldest pending documents, up to :limit, to processing and returns them oldest first; rows another worker has locked are skipped, so no two workers get the same document.
+ * with claimed as (
+ *   update componentforge.documents
+ *   set processing_status = 'processing'
+ *   where id in (
+ *     select id
+ *     from componentforge.documents
+ *     where processing_status = 'pending'
+ *     order by created_at, id
+ *     limit :limit!
+ *     for update skip locked
+ *   )
+ *   returning id, user_id, title, filename, file_path, content_type, processing_status, processing_error, embedding_model,
+ *             chunk_count, created_at, updated_at
  * )
- * returning id, user_id, title, filename, file_path, content_type, processing_status, processing_error, embedding_model,
- *           chunk_count, created_at, updated_at
+ * select id as "id!", user_id as "user_id!", title as "title!", filename as "filename!", file_path as "file_path!", content_type,
+ *        processing_status as "processing_status!", processing_error, embedding_model, chunk_count as "chunk_count!",
+ *        created_at as "created_at!", updated_at as "updated_at!"
+ * from claimed
+ * order by created_at, id
  * ```
  */
 export const claimPendingDocuments = new PreparedQuery<IClaimPendingDocumentsParams,IClaimPendingDocumentsResult>(claimPendingDocumentsIR);

@@ -43,19 +43,26 @@ order by created_at, id
 limit :limit!;
 
 /* @name ClaimPendingDocuments */
--- Moves the oldest pending documents, up to :limit, to processing and returns them; rows another worker has locked are skipped, so no two workers get the same document.
-update componentforge.documents
-set processing_status = 'processing'
-where id in (
-  select id
-  from componentforge.documents
-  where processing_status = 'pending'
-  order by created_at, id
-  limit :limit!
-  for update skip locked
+-- Moves the oldest pending documents, up to :limit, to processing and returns them oldest first; rows another worker has locked are skipped, so no two workers get the same document.
+with claimed as (
+  update componentforge.documents
+  set processing_status = 'processing'
+  where id in (
+    select id
+    from componentforge.documents
+    where processing_status = 'pending'
+    order by created_at, id
+    limit :limit!
+    for update skip locked
+  )
+  returning id, user_id, title, filename, file_path, content_type, processing_status, processing_error, embedding_model,
+            chunk_count, created_at, updated_at
 )
-returning id, user_id, title, filename, file_path, content_type, processing_status, processing_error, embedding_model,
-          chunk_count, created_at, updated_at;
+select id as "id!", user_id as "user_id!", title as "title!", filename as "filename!", file_path as "file_path!", content_type,
+       processing_status as "processing_status!", processing_error, embedding_model, chunk_count as "chunk_count!",
+       created_at as "created_at!", updated_at as "updated_at!"
+from claimed
+order by created_at, id;
 
 /* @name CompleteDocument */
 -- Marks a document in processing as completed, keeping its extracted text and embedding model unless new ones are given.
