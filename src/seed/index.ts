@@ -1,11 +1,12 @@
 /** Every application's seed, in order; each receives the core seed's users. */
 import type { Services } from '../server/context.js';
+import { seedComponentforge } from './componentforge.js';
 import { seedContext, type SeedContext, type SeededUser } from './context.js';
 import { seedCore } from './core.js';
 
 export type AppSeed = (ctx: SeedContext, users: { testUser: SeededUser }) => Promise<Record<string, number>>;
 
-const APP_SEEDS: Array<[string, AppSeed]> = [];
+const APP_SEEDS: Array<[string, AppSeed]> = [['componentforge', seedComponentforge]];
 
 export async function seedAll(services: Services): Promise<Record<string, Record<string, number>>> {
   const ctx = seedContext(services);

@@ -1,30 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { BUTTON_EXPORT } from '../../src/seed/componentforge.js';
 import { useTestApp } from '../support/app.js';
 import { rowsAs } from '../support/probe.js';
 import { MISSING_ID, badFields, codeOf, errorOf, rawError } from './helpers.js';
 
 const app = useTestApp();
-
-/** The seed's sample export. */
-const BUTTON_EXPORT = {
-  componentType: 'Button',
-  requirements: {
-    props: [
-      { name: 'variant', type: 'string', approved: true, edited: false },
-      { name: 'size', type: 'string', approved: true, edited: true },
-      { name: 'isLoading', type: 'boolean', approved: false, custom: true },
-    ],
-    events: [{ name: 'onClick', type: 'MouseEventHandler', approved: true }],
-    states: [{ name: 'isHovered', type: 'boolean', approved: true }],
-    accessibility: [{ requirement: 'ARIA label support', approved: true }],
-  },
-  approvedCount: 5,
-  editedCount: 1,
-  customAddedCount: 1,
-  proposalLatencyMs: 4523,
-  usedInPatternRetrieval: true,
-  usedInCodeGeneration: true,
-};
 
 describe('requirement exports', () => {
   it('keep the seed\'s Button export with its types: JSON requirements, integer counts and latency, booleans', async () => {
