@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { encodeCursor } from '../../src/server/cursor.js';
 import { unique, useTestApp } from '../support/app.js';
 import { rowsAs } from '../support/probe.js';
 import { MISSING_ID, badFields, codeOf, countQueries, errorOf, rawError } from './helpers.js';
@@ -84,6 +85,8 @@ describe('documents', () => {
     expect(seen).toEqual([...completed].reverse());
     expect((await api.list({ status: 'pending' })).items).toHaveLength(1);
     expect(await codeOf(api.list({ cursor: 'garbage' }))).toBe('BAD_REQUEST');
+    // A well-formed cursor whose timestamp Postgres cannot read is bad input too, never a server error.
+    expect(await codeOf(api.list({ cursor: encodeCursor(['not a time', MISSING_ID]) }))).toBe('BAD_REQUEST');
   });
 
   it('failing a claimed document records why; completing keeps its text; only claimed documents move on', async () => {

@@ -16,14 +16,13 @@ import {
 } from '../../../sql/componentforge/messages.queries.js';
 import { cursorInput, limitInput, page } from '../../server/cursor.js';
 import { authedProcedure, router } from '../../server/trpc.js';
-import { idKey, textInput, timeKey, timePage } from './inputs.js';
+import { idInput, idKey, textInput, timeKey, timePage } from './inputs.js';
 
 const settings = {
   title: textInput(500).optional(),
   modelName: textInput(100).optional(),
   temperature: z.number().min(0, 'temperature must be between 0 and 2').max(2, 'temperature must be between 0 and 2').optional(),
 };
-const idInput = z.object({ id: z.uuid() });
 
 export const conversationsRouter = router({
   /** Starts an empty conversation; model and temperature default to the seed's gpt-4 and 0.7. */

@@ -17,7 +17,7 @@ import {
 import { cursorInput, limitInput } from '../../server/cursor.js';
 import { adminProcedure, authedProcedure, router } from '../../server/trpc.js';
 import { MAX_CHUNKS, chunkInput, insertChunks } from './chunks.js';
-import { textInput, timeKey, timePage } from './inputs.js';
+import { idInput, textInput, timeKey, timePage } from './inputs.js';
 
 const uploadFields = {
   title: textInput(500),
@@ -26,19 +26,26 @@ const uploadFields = {
   contentType: textInput(100).nullable().optional(),
 };
 const extractedTextInput = z.string().max(10_000_000);
-const idInput = z.object({ id: z.uuid() });
 
 export const documentsRouter = router({
   /** Uploads a document for processing: it joins the queue as pending. */
   create: authedProcedure.input(z.object(uploadFields)).mutation(async ({ ctx, input }) => {
-    const row = one(
+    return one(
       await insertDocument.run(
-        { ...input, contentType: input.contentType ?? null, userId: ctx.user.id, processingStatus: 'pending', extractedText: null, embeddingModel: null },
+        {
+          userId: ctx.user.id,
+          title: input.title,
+          filename: input.filename,
+          filePath: input.filePath,
+          contentType: input.contentType ?? null,
+          processingStatus: 'pending',
+          extractedText: null,
+          embeddingModel: null,
+        },
         ctx.db,
       ),
       'document',
     );
-    return row;
   }),
 
   /**

@@ -10,9 +10,8 @@ import {
 } from '../../../sql/componentforge/embedding_models.queries.js';
 import { cursorInput, decodeCursor, limitInput, page } from '../../server/cursor.js';
 import { adminProcedure, authedProcedure, router } from '../../server/trpc.js';
-import { positiveInput, textInput } from './inputs.js';
+import { idInput, positiveInput, textInput } from './inputs.js';
 
-const idInput = z.object({ id: z.uuid() });
 
 // Activation is two statements: the one-active index is checked row by row, so the old model
 // must be inactive before the new one becomes active. Two admins activating at once cannot

@@ -11,9 +11,8 @@ import {
 } from '../../../sql/componentforge/evaluation_runs.queries.js';
 import { cursorInput, limitInput, page } from '../../server/cursor.js';
 import { adminProcedure, authedProcedure, router } from '../../server/trpc.js';
-import { idKey, jsonObjectInput, textInput } from './inputs.js';
+import { idInput, idKey, jsonObjectInput, textInput } from './inputs.js';
 
-const idInput = z.object({ id: z.uuid() });
 const descriptionInput = z.string().trim().max(5000);
 
 export const evaluationRunsRouter = router({

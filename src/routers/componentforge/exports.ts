@@ -11,9 +11,8 @@ import {
 } from '../../../sql/componentforge/requirement_exports.queries.js';
 import { cursorInput, decodeCursor, limitInput, page } from '../../server/cursor.js';
 import { authedProcedure, router } from '../../server/trpc.js';
-import { countInput, jsonObjectInput, textInput, timeKey, timePage } from './inputs.js';
+import { countInput, idInput, jsonObjectInput, textInput, timeKey, timePage } from './inputs.js';
 
-const idInput = z.object({ id: z.uuid() });
 
 // What a user sees here is what RLS shows them: their own exports, or everyone's for an admin
 // (the seed's analytics queries are global).

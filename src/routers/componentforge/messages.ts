@@ -10,9 +10,8 @@ import {
 } from '../../../sql/componentforge/messages.queries.js';
 import { cursorInput, limitInput } from '../../server/cursor.js';
 import { authedProcedure, router } from '../../server/trpc.js';
-import { countInput, timeKey, timePage } from './inputs.js';
+import { countInput, idInput, timeKey, timePage } from './inputs.js';
 
-const idInput = z.object({ id: z.uuid() });
 
 export const messagesRouter = router({
   /**
