@@ -137,6 +137,7 @@ describe('evaluation runs (global)', () => {
     expect(await codeOf(asUser.delete({ id: run.id }))).toBe('FORBIDDEN');
     const probe = app.probe({ token: user.token });
     expect(await rowsAs(probe, `update componentforge.evaluation_runs set status = 'failed' where id = $1 returning id`, [run.id])).toEqual([]);
+    expect(await rowsAs(probe, `delete from componentforge.evaluation_runs where id = $1 returning id`, [run.id])).toEqual([]);
     expect((await errorOf(probe.sql([{ text: `insert into componentforge.evaluation_runs (name, model_name) values ('x', 'y')` }]))).code).toBe('FORBIDDEN');
     expect(await rowsAs(app.probe(), `select id from componentforge.evaluation_runs`)).toEqual([]);
     expect(await api.delete({ id: run.id })).toEqual({ id: run.id });
