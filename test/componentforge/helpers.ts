@@ -47,7 +47,7 @@ export async function countQueries<T>(fn: () => Promise<T>): Promise<{ result: T
     const result = await fn();
     const queries = spy.mock.calls.filter(([arg]) => {
       const text = typeof arg === 'string' ? arg : (arg as { text?: string }).text ?? '';
-      return !/^(begin|commit|rollback)$/i.test(text.trim()) && !text.includes('core.begin_request');
+      return !/^(begin|commit|rollback)\b/i.test(text.trim()) && !text.includes('core.begin_request');
     }).length;
     return { result, queries };
   } finally {
