@@ -16,6 +16,8 @@ import type { Services } from '../src/server/context.js';
 import { printTable, type BenchDatabase } from './measure.js';
 import { benchHttp } from './http.js';
 import { benchRequestPath } from './request-path.js';
+import { benchChunkInsert } from './chunk-insert.js';
+import { benchConversationRead } from './conversation-read.js';
 
 async function openBenchDatabase(): Promise<{ db: BenchDatabase; close: () => Promise<void> }> {
   if (process.env.DATABASE_URL) return { db: { ownerUrl: process.env.DATABASE_URL }, close: async () => {} };
@@ -42,6 +44,11 @@ async function main(): Promise<void> {
     console.log(`bench: node ${process.version}, ${os.cpus().length} cores, ${process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded PostgreSQL'}`);
     printTable('Request path (ratio against raw pg, named statement)', await benchRequestPath(db, services));
     printTable('HTTP, 16 in flight (ratios: our call against tRPC + pg; batched calls against raw node:http + pg)', await benchHttp(db, services));
+    printTable('ComponentForge bulk chunk insert, 10,000 chunks per call (ratio against raw pg multi-row INSERT)', await benchChunkInsert(db, services));
+    printTable(
+      'ComponentForge conversations with messages (ratios: a page against raw pg N+1; one conversation against raw pg, same 2 queries)',
+      await benchConversationRead(db, services),
+    );
   } finally {
     await pool.end();
     await close();

@@ -2,8 +2,9 @@
  * Code derived from the database catalog at codegen time (`npm run db:gen`):
  *  - every `CHECK (col IN (...))` enumeration becomes a TS union, a values tuple and a zod enum,
  *    so the API cannot drift from the database;
- *  - every constraint's columns and `COMMENT ON CONSTRAINT` wording, which errors.ts uses to
- *    name the field and the rule when Postgres rejects a write.
+ *  - every constraint's columns and `COMMENT ON CONSTRAINT` wording (and those of unique indexes
+ *    that back no constraint, with `COMMENT ON INDEX`), which errors.ts uses to name the field
+ *    and the rule when Postgres rejects a write.
  */
 import { camelCase } from 'camel-case';
 import type pg from 'pg';
@@ -46,7 +47,23 @@ export async function generateCatalogModule(db: Pick<pg.ClientBase, 'query'>): P
        join pg_namespace n on n.oid = c.relnamespace
       where n.nspname = any($1) and con.contype in ('c', 'u', 'f', 'x', 'p')
         and not c.relispartition
-      order by n.nspname, c.relname, con.conname`,
+     union all
+     -- Unique indexes that back no constraint (partial or expression ones): a violation names
+     -- the index, worded by COMMENT ON INDEX.
+     select n.nspname, c.relname, ic.relname, 'u',
+            array(select a.attname::text
+                    from unnest(i.indkey::int2[]) with ordinality as k(attnum, ord)
+                    join pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum
+                   order by k.ord),
+            pg_get_indexdef(i.indexrelid),
+            obj_description(i.indexrelid, 'pg_class')
+       from pg_index i
+       join pg_class ic on ic.oid = i.indexrelid
+       join pg_class c on c.oid = i.indrelid
+       join pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = any($1) and i.indisunique and not c.relispartition
+        and not exists (select from pg_constraint con where con.conindid = i.indexrelid and con.contype in ('u', 'p', 'x'))
+      order by 1, 2, 3`,
     [APP_SCHEMAS],
   );
 

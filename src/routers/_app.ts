@@ -1,4 +1,5 @@
 import { router } from '../server/trpc.js';
+import { componentforgeRouter } from './componentforge/index.js';
 import { auditRouter } from './core/audit.js';
 import { authRouter } from './core/auth.js';
 import { configRouter } from './core/config.js';
@@ -13,6 +14,7 @@ export const appRouter = router({
   config: configRouter,
   audit: auditRouter,
   socrates: socratesRouter,
+  componentforge: componentforgeRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,12 +1,16 @@
 /** Every application's seed, in order; each receives the core seed's users. */
 import type { Services } from '../server/context.js';
+import { seedComponentforge } from './componentforge.js';
 import { seedContext, type SeedContext, type SeededUser } from './context.js';
 import { seedCore } from './core.js';
 import { seedSocrates } from './socrates.js';
 
 export type AppSeed = (ctx: SeedContext, users: { testUser: SeededUser }) => Promise<Record<string, number>>;
 
-const APP_SEEDS: Array<[string, AppSeed]> = [['socrates', seedSocrates]];
+const APP_SEEDS: Array<[string, AppSeed]> = [
+  ['socrates', seedSocrates],
+  ['componentforge', seedComponentforge],
+];
 
 export async function seedAll(services: Services): Promise<Record<string, Record<string, number>>> {
   // Seeding logs in as the seeded users, once per run: it must not trip the login throttle.

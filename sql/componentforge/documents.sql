@@ -1,0 +1,104 @@
+/* @name InsertDocument */
+-- Records an uploaded document for the acting user: pending for the processing queue, or completed when uploaded already processed.
+insert into componentforge.documents (user_id, title, filename, file_path, content_type, processing_status, extracted_text, embedding_model)
+values (:userId!, :title!, :filename!, :filePath!, :contentType, :processingStatus!, :extractedText, :embeddingModel)
+returning id, user_id, title, filename, file_path, content_type, processing_status, processing_error, extracted_text,
+          embedding_model, chunk_count, created_at, updated_at;
+
+/* @name FindDocumentById */
+-- One document with its extracted text; RLS shows a user only their own.
+select id, user_id, title, filename, file_path, content_type, processing_status, processing_error, extracted_text,
+       embedding_model, chunk_count, created_at, updated_at
+from componentforge.documents
+where id = :id!;
+
+/* @name FindDocumentWithOwner */
+-- A document joined with its owner's public profile, the first of the two queries of "a document with its chunks and owner".
+select d.id, d.user_id, d.title, d.filename, d.file_path, d.content_type, d.processing_status, d.processing_error,
+       d.extracted_text, d.embedding_model, d.chunk_count, d.created_at, d.updated_at,
+       u.username as "owner_username!", u.email as "owner_email!", u.full_name as "owner_full_name?"
+from componentforge.documents d
+join core.users u on u.id = d.user_id
+where d.id = :id!;
+
+/* @name ListUserDocumentsByStatus */
+-- One page of a user's documents of one status, newest first, before the cursor (created_at as text keeps its microseconds); served by (user_id, processing_status, created_at).
+select id, user_id, title, filename, file_path, content_type, processing_status, processing_error, embedding_model,
+       chunk_count, created_at, updated_at, created_at::text as "cursor_at!"
+from componentforge.documents
+where user_id = :userId!
+  and processing_status = :status!
+  and (created_at, id) < (coalesce(:beforeAt::timestamptz, 'infinity'), coalesce(:beforeId::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
+order by created_at desc, id desc
+limit :limit!;
+
+/* @name ListPendingDocuments */
+-- One page of the processing queue as it stands, oldest first, after the cursor, without claiming anything.
+select id, user_id, title, filename, file_path, content_type, processing_status, processing_error, embedding_model,
+       chunk_count, created_at, updated_at, created_at::text as "cursor_at!"
+from componentforge.documents
+where processing_status = 'pending'
+  and (created_at, id) > (coalesce(:afterAt::timestamptz, '-infinity'), coalesce(:afterId::uuid, '00000000-0000-0000-0000-000000000000'))
+order by created_at, id
+limit :limit!;
+
+/* @name ClaimPendingDocuments */
+-- Moves the oldest pending documents, up to :limit, to processing and returns them oldest first; rows another worker has locked are skipped, so no two workers get the same document.
+with claimed as (
+  update componentforge.documents
+  set processing_status = 'processing'
+  where id in (
+    select id
+    from componentforge.documents
+    where processing_status = 'pending'
+    order by created_at, id
+    limit :limit!
+    for update skip locked
+  )
+  returning id, user_id, title, filename, file_path, content_type, processing_status, processing_error, embedding_model,
+            chunk_count, created_at, updated_at
+)
+select id as "id!", user_id as "user_id!", title as "title!", filename as "filename!", file_path as "file_path!", content_type,
+       processing_status as "processing_status!", processing_error, embedding_model, chunk_count as "chunk_count!",
+       created_at as "created_at!", updated_at as "updated_at!"
+from claimed
+order by created_at, id;
+
+/* @name CompleteDocument */
+-- Marks a document in processing as completed, keeping its extracted text and embedding model unless new ones are given.
+update componentforge.documents
+set processing_status = 'completed',
+    extracted_text = coalesce(:extractedText, extracted_text),
+    embedding_model = coalesce(:embeddingModel, embedding_model)
+where id = :id! and processing_status = 'processing'
+returning id, user_id, title, filename, file_path, content_type, processing_status, processing_error, extracted_text,
+          embedding_model, chunk_count, created_at, updated_at;
+
+/* @name FailDocument */
+-- Marks a document in processing as failed and records why.
+update componentforge.documents
+set processing_status = 'failed',
+    processing_error = :error!
+where id = :id! and processing_status = 'processing'
+returning id, user_id, title, filename, file_path, content_type, processing_status, processing_error, extracted_text,
+          embedding_model, chunk_count, created_at, updated_at;
+
+/* @name DeleteDocument */
+-- Deletes a document; its chunks go with it (ON DELETE CASCADE).
+delete from componentforge.documents
+where id = :id!
+returning id;
+
+/* @name FindDocumentFullText */
+-- The full text of a document, its chunks joined in order with blank lines between them ('' when it has no chunks).
+select d.id, coalesce(string_agg(c.content, E'\n\n' order by c.chunk_index), '') as "text!"
+from componentforge.documents d
+left join componentforge.document_chunks c on c.document_id = d.id
+where d.id = :id!
+group by d.id;
+
+/* @name FindDocumentChunkCount */
+-- A document's chunk_count alone: the cheap check that a document is visible before its chunks are written, and the count after.
+select id, chunk_count
+from componentforge.documents
+where id = :id!;
