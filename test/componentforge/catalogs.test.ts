@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { unique, useTestApp } from '../support/app.js';
 import { rowsAs } from '../support/probe.js';
-import { MISSING_ID, badFields, codeOf, errorOf, rawError } from './helpers.js';
+import { MISSING_ID, badFields } from './helpers.js';
+import { codeOf, failure } from '../support/errors.js';
 
 const app = useTestApp();
 
@@ -30,7 +31,7 @@ describe('embedding models (global)', () => {
     const probe = app.probe({ token: user.token });
     expect(await rowsAs(probe, `update componentforge.embedding_models set dimension = 1 where id = $1 returning id`, [created.id])).toEqual([]);
     expect(await rowsAs(probe, `delete from componentforge.embedding_models where id = $1 returning id`, [created.id])).toEqual([]);
-    const forged = await errorOf(probe.sql([{ text: `insert into componentforge.embedding_models (name, provider, dimension, max_tokens) values ('x', 'y', 1, 1)` }]));
+    const forged = await failure(probe.sql([{ text: `insert into componentforge.embedding_models (name, provider, dimension, max_tokens) values ('x', 'y', 1, 1)` }]));
     expect(forged.code).toBe('FORBIDDEN');
     expect(await rowsAs(app.probe(), `select id from componentforge.embedding_models`)).toEqual([]);
 
@@ -58,11 +59,11 @@ describe('embedding models (global)', () => {
 
     await api.activate({ id: small.id });
     // The rule is the database's: a second active row breaks the partial unique index.
-    expect(await rawError(app, `update componentforge.embedding_models set is_active = true where id = $1`, [large.id])).toEqual({
+    expect(await app.sqlError(`update componentforge.embedding_models set is_active = true where id = $1`, [large.id])).toEqual({
       code: '23505',
       constraint: 'embedding_models_one_active_idx',
     });
-    const viaApi = await errorOf(
+    const viaApi = await failure(
       app.probe({ token: admin.token }).sql([{ text: `update componentforge.embedding_models set is_active = true where id = $1`, values: [large.id] }]),
     );
     expect(viaApi).toMatchObject({ code: 'CONFLICT', message: 'is_active must be true for at most one embedding model' });
@@ -83,10 +84,10 @@ describe('embedding models (global)', () => {
     const admin = await app.newAdmin();
     const api = app.caller({ token: admin.token }).componentforge.embeddingModels;
     const taken = await api.create(model({ isActive: false }));
-    const duplicate = await errorOf(api.create(model({ name: taken.name, isActive: false })));
+    const duplicate = await failure(api.create(model({ name: taken.name, isActive: false })));
     expect(duplicate).toMatchObject({ code: 'CONFLICT', message: 'name is already taken by another embedding model' });
-    expect(badFields(await errorOf(api.create(model({ dimension: 0 }))))).toEqual(['dimension']);
-    expect(badFields(await errorOf(api.create(model({ maxTokens: -1 }))))).toEqual(['maxTokens']);
+    expect(badFields(await failure(api.create(model({ dimension: 0 }))))).toEqual(['dimension']);
+    expect(badFields(await failure(api.create(model({ maxTokens: -1 }))))).toEqual(['maxTokens']);
 
     const cases: Array<[string, string]> = [
       ['dimension = 0', 'embedding_models_dimension_positive'],
@@ -95,10 +96,10 @@ describe('embedding models (global)', () => {
       [`provider = repeat('p', 51)`, 'embedding_models_provider_length'],
     ];
     for (const [set, constraint] of cases) {
-      expect(await rawError(app, `update componentforge.embedding_models set ${set} where id = $1`, [taken.id]), set).toEqual({ code: '23514', constraint });
+      expect(await app.sqlError(`update componentforge.embedding_models set ${set} where id = $1`, [taken.id]), set).toEqual({ code: '23514', constraint });
     }
     expect(
-      await rawError(app, `insert into componentforge.embedding_models (name, provider, dimension, max_tokens, is_active) values ($1, 'openai', 1, 1, false)`, [taken.name]),
+      await app.sqlError(`insert into componentforge.embedding_models (name, provider, dimension, max_tokens, is_active) values ($1, 'openai', 1, 1, false)`, [taken.name]),
     ).toEqual({ code: '23505', constraint: 'embedding_models_name_key' });
   });
 });
@@ -138,7 +139,7 @@ describe('evaluation runs (global)', () => {
     const probe = app.probe({ token: user.token });
     expect(await rowsAs(probe, `update componentforge.evaluation_runs set status = 'failed' where id = $1 returning id`, [run.id])).toEqual([]);
     expect(await rowsAs(probe, `delete from componentforge.evaluation_runs where id = $1 returning id`, [run.id])).toEqual([]);
-    expect((await errorOf(probe.sql([{ text: `insert into componentforge.evaluation_runs (name, model_name) values ('x', 'y')` }]))).code).toBe('FORBIDDEN');
+    expect((await failure(probe.sql([{ text: `insert into componentforge.evaluation_runs (name, model_name) values ('x', 'y')` }]))).code).toBe('FORBIDDEN');
     expect(await rowsAs(app.probe(), `select id from componentforge.evaluation_runs`)).toEqual([]);
     expect(await api.delete({ id: run.id })).toEqual({ id: run.id });
   });
@@ -164,8 +165,8 @@ describe('evaluation runs (global)', () => {
   it('refuses unknown statuses and non-object config or metrics, in the API and in the database', async () => {
     const admin = await app.newAdmin();
     const api = app.caller({ token: admin.token }).componentforge.evaluationRuns;
-    expect(badFields(await errorOf(api.create({ ...seedRun, status: 'paused' as 'running' })))).toEqual(['status']);
-    expect(badFields(await errorOf(api.create({ ...seedRun, metrics: [1, 2] as unknown as Record<string, number> })))).toEqual(['metrics']);
+    expect(badFields(await failure(api.create({ ...seedRun, status: 'paused' as 'running' })))).toEqual(['status']);
+    expect(badFields(await failure(api.create({ ...seedRun, metrics: [1, 2] as unknown as Record<string, number> })))).toEqual(['metrics']);
     const run = await api.create(seedRun);
     const cases: Array<[string, string]> = [
       [`status = 'paused'`, 'evaluation_runs_status_check'],
@@ -177,7 +178,7 @@ describe('evaluation runs (global)', () => {
       [`description = repeat('d', 5001)`, 'evaluation_runs_description_length'],
     ];
     for (const [set, constraint] of cases) {
-      expect(await rawError(app, `update componentforge.evaluation_runs set ${set} where id = $1`, [run.id]), set).toEqual({ code: '23514', constraint });
+      expect(await app.sqlError(`update componentforge.evaluation_runs set ${set} where id = $1`, [run.id]), set).toEqual({ code: '23514', constraint });
     }
   });
 });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { unique, useTestApp } from '../support/app.js';
 import { rowsAs } from '../support/probe.js';
-import { MISSING_ID, badFields, codeOf, errorOf, rawError } from './helpers.js';
+import { MISSING_ID, badFields } from './helpers.js';
+import { codeOf, failure } from '../support/errors.js';
 
 const app = useTestApp();
 
@@ -69,33 +70,33 @@ describe('document chunks', () => {
     const document = await newDocument(user.token);
     await api.insertMany({ documentId: document.id, chunks: [{ chunkIndex: 0, content: 'first' }] });
 
-    const duplicate = await errorOf(api.insertMany({ documentId: document.id, chunks: [{ chunkIndex: 0, content: 'again' }] }));
+    const duplicate = await failure(api.insertMany({ documentId: document.id, chunks: [{ chunkIndex: 0, content: 'again' }] }));
     expect(duplicate).toMatchObject({ code: 'CONFLICT', message: 'chunk_index must be unique within its document' });
     expect(badFields(duplicate)).toEqual(['documentId', 'chunkIndex']);
-    expect(badFields(await errorOf(api.insertMany({ documentId: document.id, chunks: [{ chunkIndex: -1, content: 'x' }] })))).toEqual(['chunks.0.chunkIndex']);
-    expect(badFields(await errorOf(api.insertMany({ documentId: document.id, chunks: [{ chunkIndex: 1, content: '' }] })))).toEqual(['chunks.0.content']);
-    expect(badFields(await errorOf(api.insertMany({ documentId: document.id, chunks: [{ chunkIndex: 1, content: 'x', tokenCount: -5 }] })))).toEqual(['chunks.0.tokenCount']);
+    expect(badFields(await failure(api.insertMany({ documentId: document.id, chunks: [{ chunkIndex: -1, content: 'x' }] })))).toEqual(['chunks.0.chunkIndex']);
+    expect(badFields(await failure(api.insertMany({ documentId: document.id, chunks: [{ chunkIndex: 1, content: '' }] })))).toEqual(['chunks.0.content']);
+    expect(badFields(await failure(api.insertMany({ documentId: document.id, chunks: [{ chunkIndex: 1, content: 'x', tokenCount: -5 }] })))).toEqual(['chunks.0.tokenCount']);
     expect(await codeOf(api.insertMany({ documentId: document.id, chunks: [] }))).toBe('BAD_REQUEST');
     expect(await codeOf(api.insertMany({ documentId: MISSING_ID, chunks: [{ chunkIndex: 0, content: 'x' }] }))).toBe('NOT_FOUND');
     // The failed calls added nothing.
     expect((await app.caller({ token: user.token }).componentforge.documents.get({ id: document.id })).chunkCount).toBe(1);
 
     const insert = (column: string, value: unknown) =>
-      rawError(app, `insert into componentforge.document_chunks (document_id, chunk_index, content, ${column}) values ($1, 100, 'x', $2)`, [document.id, value]);
+      app.sqlError(`insert into componentforge.document_chunks (document_id, chunk_index, content, ${column}) values ($1, 100, 'x', $2)`, [document.id, value]);
     expect(await insert('token_count', -1)).toEqual({ code: '23514', constraint: 'document_chunks_token_count_nonnegative' });
     expect(await insert('vector_id', '')).toEqual({ code: '23514', constraint: 'document_chunks_vector_id_length' });
     expect(await insert('embedding_model', 'm'.repeat(101))).toEqual({ code: '23514', constraint: 'document_chunks_embedding_model_length' });
     expect(
-      await rawError(app, `insert into componentforge.document_chunks (document_id, chunk_index, content) values ($1, -1, 'x')`, [document.id]),
+      await app.sqlError(`insert into componentforge.document_chunks (document_id, chunk_index, content) values ($1, -1, 'x')`, [document.id]),
     ).toEqual({ code: '23514', constraint: 'document_chunks_chunk_index_nonnegative' });
     expect(
-      await rawError(app, `insert into componentforge.document_chunks (document_id, chunk_index, content) values ($1, 101, '')`, [document.id]),
+      await app.sqlError(`insert into componentforge.document_chunks (document_id, chunk_index, content) values ($1, 101, '')`, [document.id]),
     ).toEqual({ code: '23514', constraint: 'document_chunks_content_not_empty' });
     expect(
-      await rawError(app, `insert into componentforge.document_chunks (document_id, chunk_index, content) values ($1, 0, 'dup')`, [document.id]),
+      await app.sqlError(`insert into componentforge.document_chunks (document_id, chunk_index, content) values ($1, 0, 'dup')`, [document.id]),
     ).toEqual({ code: '23505', constraint: 'document_chunks_document_chunk_index_key' });
     expect(
-      await rawError(app, `insert into componentforge.document_chunks (document_id, chunk_index, content) values ($1, 0, 'x')`, [MISSING_ID]),
+      await app.sqlError(`insert into componentforge.document_chunks (document_id, chunk_index, content) values ($1, 0, 'x')`, [MISSING_ID]),
     ).toEqual({ code: '23503', constraint: 'document_chunks_document_id_fkey' });
     // The same index in another document is fine.
     const other = await newDocument(user.token);
@@ -128,7 +129,7 @@ describe('document chunks', () => {
     // Moving a chunk or rewriting it is not granted: chunk_count and the order stay sound.
     const probe = app.probe({ token: alice.token });
     for (const set of [`chunk_index = 99`, `document_id = '${other.id}'`, `content = 'rewritten'`, `token_count = 1`]) {
-      const err = await errorOf(probe.sql([{ text: `update componentforge.document_chunks set ${set} where document_id = $1`, values: [document.id] }]));
+      const err = await failure(probe.sql([{ text: `update componentforge.document_chunks set ${set} where document_id = $1`, values: [document.id] }]));
       expect(err.code, set).toBe('FORBIDDEN');
     }
     expect(await rowsAs(probe, `update componentforge.document_chunks set vector_id = 'moved' where document_id = $1 returning id`, [document.id])).toHaveLength(3);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { useTestApp } from '../support/app.js';
 import { rowsAs } from '../support/probe.js';
-import { MISSING_ID, badFields, codeOf, countQueries, errorOf, rawError } from './helpers.js';
+import { MISSING_ID, badFields, countQueries } from './helpers.js';
+import { codeOf, failure } from '../support/errors.js';
 
 const app = useTestApp();
 
@@ -23,7 +24,7 @@ describe('conversations', () => {
 
     // A failure after the conversation's insert (Postgres refuses a NUL character in text) leaves nothing behind.
     const before = (await app.sql(`select count(*)::int as n from componentforge.conversations where user_id = $1`, [user.id])).rows[0];
-    const err = await errorOf(api.start({ title: 'Doomed', content: 'nul \u0000 byte' }));
+    const err = await failure(api.start({ title: 'Doomed', content: 'nul \u0000 byte' }));
     expect(err.code).toBe('BAD_REQUEST');
     expect((await app.sql(`select count(*)::int as n from componentforge.conversations where user_id = $1`, [user.id])).rows[0]).toEqual(before);
 
@@ -61,11 +62,11 @@ describe('conversations', () => {
   it('refuses out-of-range values, in the API and in the database', async () => {
     const user = await app.newUser();
     const api = app.caller({ token: user.token }).componentforge.conversations;
-    expect(badFields(await errorOf(api.create({ temperature: 2.5 })))).toEqual(['temperature']);
-    expect(badFields(await errorOf(api.create({ modelName: '' })))).toEqual(['modelName']);
-    expect(badFields(await errorOf(api.start({ content: '' })))).toEqual(['content']);
+    expect(badFields(await failure(api.create({ temperature: 2.5 })))).toEqual(['temperature']);
+    expect(badFields(await failure(api.create({ modelName: '' })))).toEqual(['modelName']);
+    expect(badFields(await failure(api.start({ content: '' })))).toEqual(['content']);
     const { id } = await api.create({});
-    expect(badFields(await errorOf(api.update({ id, status: 'gone' as 'active' })))).toEqual(['status']);
+    expect(badFields(await failure(api.update({ id, status: 'gone' as 'active' })))).toEqual(['status']);
     expect(await codeOf(api.update({ id, messageCount: 0 } as never))).toBe('BAD_REQUEST');
 
     const cases: Array<[string, string]> = [
@@ -78,9 +79,9 @@ describe('conversations', () => {
       [`total_tokens_used = -1`, 'conversations_total_tokens_used_nonnegative'],
     ];
     for (const [set, constraint] of cases) {
-      expect(await rawError(app, `update componentforge.conversations set ${set} where id = $1`, [id]), set).toEqual({ code: '23514', constraint });
+      expect(await app.sqlError(`update componentforge.conversations set ${set} where id = $1`, [id]), set).toEqual({ code: '23514', constraint });
     }
-    expect(await rawError(app, `insert into componentforge.conversations (user_id) values ($1)`, [MISSING_ID])).toEqual({
+    expect(await app.sqlError(`insert into componentforge.conversations (user_id) values ($1)`, [MISSING_ID])).toEqual({
       code: '23503',
       constraint: 'conversations_user_id_fkey',
     });
@@ -172,7 +173,7 @@ describe('conversations', () => {
     const probe = app.probe({ token: bob.token });
     expect(await rowsAs(probe, 'select id from componentforge.conversations where id = $1', [conversation.id])).toEqual([]);
     expect(await rowsAs(probe, `update componentforge.conversations set message_count = 0 where id = $1 returning id`, [conversation.id])).toEqual([]);
-    const forged = await errorOf(probe.sql([{ text: `insert into componentforge.conversations (user_id) values ($1)`, values: [alice.id] }]));
+    const forged = await failure(probe.sql([{ text: `insert into componentforge.conversations (user_id) values ($1)`, values: [alice.id] }]));
     expect(forged.code).toBe('FORBIDDEN');
 
     expect((await app.caller({ token: admin.token }).componentforge.conversations.get({ id: conversation.id })).messageCount).toBe(1);

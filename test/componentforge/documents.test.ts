@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { encodeCursor } from '../../src/server/cursor.js';
 import { unique, useTestApp } from '../support/app.js';
 import { rowsAs } from '../support/probe.js';
-import { MISSING_ID, badFields, codeOf, countQueries, errorOf, rawError } from './helpers.js';
+import { MISSING_ID, badFields, countQueries } from './helpers.js';
+import { codeOf, failure } from '../support/errors.js';
 
 const app = useTestApp();
 
@@ -31,7 +32,7 @@ describe('documents', () => {
   it('refuses values outside the rules, in the API and in the database', async () => {
     const user = await app.newUser();
     const api = app.caller({ token: user.token }).componentforge.documents;
-    const bad = await errorOf(api.create({ ...upload(), title: '' }));
+    const bad = await failure(api.create({ ...upload(), title: '' }));
     expect(bad.code).toBe('BAD_REQUEST');
     expect(badFields(bad)).toEqual(['title']);
     expect(await codeOf(api.list({ status: 'archived' as 'completed' }))).toBe('BAD_REQUEST');
@@ -51,13 +52,13 @@ describe('documents', () => {
       [`chunk_count = -1`, 'documents_chunk_count_nonnegative'],
     ];
     for (const [set, constraint] of cases) {
-      expect(await rawError(app, `update componentforge.documents set ${set} where id = $1`, [id]), set).toEqual({ code: '23514', constraint });
+      expect(await app.sqlError(`update componentforge.documents set ${set} where id = $1`, [id]), set).toEqual({ code: '23514', constraint });
     }
     expect(
-      await rawError(app, `insert into componentforge.documents (user_id, title, filename, file_path) values ($1, 't', 'f', 'p')`, [MISSING_ID]),
+      await app.sqlError(`insert into componentforge.documents (user_id, title, filename, file_path) values ($1, 't', 'f', 'p')`, [MISSING_ID]),
     ).toEqual({ code: '23503', constraint: 'documents_user_id_fkey' });
     // Through a procedure, the rule's own wording comes back.
-    const viaApi = await errorOf(
+    const viaApi = await failure(
       app.probe({ token: user.token }).sql([{ text: `update componentforge.documents set processing_status = 'archived' where id = $1`, values: [id] }]),
     );
     expect(viaApi).toMatchObject({ code: 'BAD_REQUEST', message: 'processing_status must be pending, processing, completed or failed' });
@@ -148,7 +149,7 @@ describe('documents', () => {
     expect(many.result.owner).toEqual({ id: user.id, username: user.username, email: user.email, fullName: null });
     expect(many.result.chunks.map((c) => c.chunkIndex)).toEqual(Array.from({ length: 300 }, (_, i) => i));
     expect(many.result.chunkCount).toBe(300);
-    const missing = await errorOf(api.getFull({ id: MISSING_ID }));
+    const missing = await failure(api.getFull({ id: MISSING_ID }));
     expect(missing).toMatchObject({ code: 'NOT_FOUND', message: `document ${MISSING_ID} not found` });
   });
 
@@ -157,7 +158,7 @@ describe('documents', () => {
     const api = app.caller({ token: user.token }).componentforge.documents;
     const title = unique('unsafe');
     // Valid for the API, refused by the table's unique key once the document exists.
-    const err = await errorOf(
+    const err = await failure(
       api.upload({ ...upload(title), chunks: [{ chunkIndex: 0, content: 'a' }, { chunkIndex: 1, content: 'b' }, { chunkIndex: 1, content: 'c' }] }),
     );
     expect(err).toMatchObject({ code: 'CONFLICT', message: 'chunk_index must be unique within its document' });
@@ -194,11 +195,11 @@ describe('documents', () => {
     expect(await rowsAs(probe, `update componentforge.document_chunks set vector_id = 'x' where document_id = $1 returning id`, [document.id])).toEqual([]);
     expect(await rowsAs(probe, 'delete from componentforge.document_chunks where document_id = $1 returning id', [document.id])).toEqual([]);
     expect(await rowsAs(probe, 'delete from componentforge.documents where id = $1 returning id', [document.id])).toEqual([]);
-    const forged = await errorOf(
+    const forged = await failure(
       probe.sql([{ text: `insert into componentforge.documents (user_id, title, filename, file_path) values ($1, 't', 'f', 'p')`, values: [alice.id] }]),
     );
     expect(forged.code).toBe('FORBIDDEN');
-    const injected = await errorOf(
+    const injected = await failure(
       probe.sql([{ text: `insert into componentforge.document_chunks (document_id, chunk_index, content) values ($1, 9, 'x')`, values: [document.id] }]),
     );
     expect(injected.code).toBe('FORBIDDEN');
@@ -207,7 +208,7 @@ describe('documents', () => {
     const asAdmin = app.caller({ token: admin.token }).componentforge;
     expect((await asAdmin.documents.getFull({ id: document.id })).chunks).toHaveLength(2);
     // Admins do not upload in someone else's name either.
-    const adminForged = await errorOf(
+    const adminForged = await failure(
       app.probe({ token: admin.token }).sql([
         { text: `insert into componentforge.documents (user_id, title, filename, file_path) values ($1, 't', 'f', 'p')`, values: [alice.id] },
       ]),

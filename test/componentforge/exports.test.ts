@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { BUTTON_EXPORT } from '../../src/seed/componentforge.js';
 import { useTestApp } from '../support/app.js';
 import { rowsAs } from '../support/probe.js';
-import { MISSING_ID, badFields, codeOf, errorOf, rawError } from './helpers.js';
+import { MISSING_ID, badFields } from './helpers.js';
+import { codeOf, failure } from '../support/errors.js';
 
 const app = useTestApp();
 
@@ -32,10 +33,10 @@ describe('requirement exports', () => {
   it('counts and latency are never negative, requirements are a JSON object: in the API and in the database', async () => {
     const user = await app.newUser();
     const api = app.caller({ token: user.token }).componentforge.exports;
-    expect(badFields(await errorOf(api.create({ ...BUTTON_EXPORT, approvedCount: -1 })))).toEqual(['approvedCount']);
-    expect(badFields(await errorOf(api.create({ ...BUTTON_EXPORT, proposalLatencyMs: -1 })))).toEqual(['proposalLatencyMs']);
-    expect(badFields(await errorOf(api.create({ ...BUTTON_EXPORT, requirements: [] as unknown as Record<string, never> })))).toEqual(['requirements']);
-    expect(badFields(await errorOf(api.create({ ...BUTTON_EXPORT, componentType: '' })))).toEqual(['componentType']);
+    expect(badFields(await failure(api.create({ ...BUTTON_EXPORT, approvedCount: -1 })))).toEqual(['approvedCount']);
+    expect(badFields(await failure(api.create({ ...BUTTON_EXPORT, proposalLatencyMs: -1 })))).toEqual(['proposalLatencyMs']);
+    expect(badFields(await failure(api.create({ ...BUTTON_EXPORT, requirements: [] as unknown as Record<string, never> })))).toEqual(['requirements']);
+    expect(badFields(await failure(api.create({ ...BUTTON_EXPORT, componentType: '' })))).toEqual(['componentType']);
     const { id } = await api.create(BUTTON_EXPORT);
     const cases: Array<[string, string]> = [
       ['approved_count = -1', 'requirement_exports_approved_count_nonnegative'],
@@ -46,12 +47,12 @@ describe('requirement exports', () => {
       [`component_type = ''`, 'requirement_exports_component_type_length'],
     ];
     for (const [set, constraint] of cases) {
-      expect(await rawError(app, `update componentforge.requirement_exports set ${set} where id = $1`, [id]), set).toEqual({ code: '23514', constraint });
+      expect(await app.sqlError(`update componentforge.requirement_exports set ${set} where id = $1`, [id]), set).toEqual({ code: '23514', constraint });
     }
     expect(
-      await rawError(app, `insert into componentforge.requirement_exports (user_id, component_type, requirements) values ($1, 'Button', '{}')`, [MISSING_ID]),
+      await app.sqlError(`insert into componentforge.requirement_exports (user_id, component_type, requirements) values ($1, 'Button', '{}')`, [MISSING_ID]),
     ).toEqual({ code: '23503', constraint: 'requirement_exports_user_id_fkey' });
-    const viaApi = await errorOf(
+    const viaApi = await failure(
       app.probe({ token: user.token }).sql([{ text: `update componentforge.requirement_exports set edited_count = edited_count - 5 where id = $1`, values: [id] }]),
     );
     expect(viaApi).toMatchObject({ code: 'BAD_REQUEST', message: 'edited_count cannot be negative' });
@@ -95,7 +96,7 @@ describe('requirement exports', () => {
     expect(await codeOf(asBob.delete({ id: mine.id }))).toBe('NOT_FOUND');
     const probe = app.probe({ token: bob.token });
     expect(await rowsAs(probe, `select id from componentforge.requirement_exports where id = $1`, [mine.id])).toEqual([]);
-    expect((await errorOf(probe.sql([{ text: `insert into componentforge.requirement_exports (user_id, component_type, requirements) values ($1, 'X', '{}')`, values: [alice.id] }]))).code).toBe('FORBIDDEN');
+    expect((await failure(probe.sql([{ text: `insert into componentforge.requirement_exports (user_id, component_type, requirements) values ($1, 'X', '{}')`, values: [alice.id] }]))).code).toBe('FORBIDDEN');
 
     const asAdmin = app.caller({ token: admin.token }).componentforge.exports;
     expect((await asAdmin.byComponent({ componentType: 'Tooltip' })).items).toHaveLength(2);

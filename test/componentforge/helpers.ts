@@ -1,41 +1,7 @@
 /** Helpers shared by the ComponentForge tests. */
-import { TRPCError } from '@trpc/server';
+import type { TRPCError } from '@trpc/server';
 import pg from 'pg';
 import { vi } from 'vitest';
-import type { TestApp } from '../support/app.js';
-
-/** The tRPC code a call fails with, or 'OK'. */
-export async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof TRPCError) return err.code;
-    throw err;
-  }
-  return 'OK';
-}
-
-/** The TRPCError a call fails with. */
-export async function errorOf(promise: Promise<unknown>): Promise<TRPCError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof TRPCError) return err;
-    throw err;
-  }
-  throw new Error('expected the call to fail');
-}
-
-/** The SQLSTATE and constraint a superuser statement fails with (RLS does not apply: only the rule is tested). */
-export async function rawError(app: TestApp, text: string, values: unknown[] = []): Promise<{ code?: string; constraint?: string }> {
-  try {
-    await app.sql(text, values);
-  } catch (err) {
-    const e = err as { code?: string; constraint?: string };
-    return { code: e.code, constraint: e.constraint };
-  }
-  throw new Error(`expected to fail: ${text}`);
-}
 
 /**
  * Counts the statements procedures send while `fn` runs, leaving out the transaction's own

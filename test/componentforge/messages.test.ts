@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { useTestApp } from '../support/app.js';
 import { rowsAs } from '../support/probe.js';
-import { MISSING_ID, badFields, codeOf, errorOf, rawError } from './helpers.js';
+import { MISSING_ID, badFields } from './helpers.js';
+import { codeOf, failure } from '../support/errors.js';
 
 const app = useTestApp();
 
@@ -79,7 +80,7 @@ describe('messages', () => {
     const api = app.caller({ token: user.token }).componentforge.messages;
     const { conversation: a } = await conversationOf(user.token);
     const { message: elsewhere } = await conversationOf(user.token);
-    const err = await errorOf(api.add({ conversationId: a.id, parentMessageId: elsewhere.id, role: 'user', content: 'x' }));
+    const err = await failure(api.add({ conversationId: a.id, parentMessageId: elsewhere.id, role: 'user', content: 'x' }));
     expect(err).toMatchObject({ code: 'BAD_REQUEST', message: 'parent_message_id must reference a message of the same conversation' });
     expect(badFields(err)).toEqual(['conversationId', 'parentMessageId']);
     expect(await codeOf(api.add({ conversationId: a.id, parentMessageId: MISSING_ID, role: 'user', content: 'x' }))).toBe('BAD_REQUEST');
@@ -91,15 +92,15 @@ describe('messages', () => {
     const api = app.caller({ token: user.token }).componentforge.messages;
     const { conversation, message } = await conversationOf(user.token);
     const base = { conversationId: conversation.id, role: 'user' as const, content: 'x' };
-    expect(badFields(await errorOf(api.add({ ...base, role: 'robot' as 'user' })))).toEqual(['role']);
-    expect(badFields(await errorOf(api.add({ ...base, content: '' })))).toEqual(['content']);
-    expect(badFields(await errorOf(api.add({ ...base, totalTokens: -1 })))).toEqual(['totalTokens']);
-    expect(badFields(await errorOf(api.add({ ...base, contextDocuments: [15 as unknown as string] })))).toEqual(['contextDocuments.0']);
+    expect(badFields(await failure(api.add({ ...base, role: 'robot' as 'user' })))).toEqual(['role']);
+    expect(badFields(await failure(api.add({ ...base, content: '' })))).toEqual(['content']);
+    expect(badFields(await failure(api.add({ ...base, totalTokens: -1 })))).toEqual(['totalTokens']);
+    expect(badFields(await failure(api.add({ ...base, contextDocuments: [15 as unknown as string] })))).toEqual(['contextDocuments.0']);
 
     const insert = (column: string, value: unknown) => {
       const row: Record<string, unknown> = { conversation_id: conversation.id, role: 'user', content: 'x', [column]: value };
       const columns = Object.keys(row);
-      return rawError(app, `insert into componentforge.messages (${columns.join(', ')}) values (${columns.map((_, i) => `$${i + 1}`).join(', ')})`, Object.values(row));
+      return app.sqlError(`insert into componentforge.messages (${columns.join(', ')}) values (${columns.map((_, i) => `$${i + 1}`).join(', ')})`, Object.values(row));
     };
     const cases: Array<[string, unknown, string]> = [
       ['role', 'robot', 'messages_role_check'],
@@ -112,12 +113,12 @@ describe('messages', () => {
     for (const [column, value, constraint] of cases) {
       expect(await insert(column, value), column).toEqual({ code: '23514', constraint });
     }
-    expect(await rawError(app, `insert into componentforge.messages (conversation_id, role, content) values ($1, 'user', 'x')`, [MISSING_ID])).toEqual({
+    expect(await app.sqlError(`insert into componentforge.messages (conversation_id, role, content) values ($1, 'user', 'x')`, [MISSING_ID])).toEqual({
       code: '23503',
       constraint: 'messages_conversation_id_fkey',
     });
     // Messages are history: nobody edits one through the request role.
-    const edit = await errorOf(
+    const edit = await failure(
       app.probe({ token: user.token }).sql([{ text: `update componentforge.messages set content = 'rewritten' where id = $1`, values: [message.id] }]),
     );
     expect(edit.code).toBe('FORBIDDEN');
@@ -148,7 +149,7 @@ describe('messages', () => {
     expect(await codeOf(asBob.thread({ id: message.id }))).toBe('NOT_FOUND');
     expect(await codeOf(asBob.delete({ id: message.id }))).toBe('NOT_FOUND');
     expect((await asBob.list({ conversationId: conversation.id })).items).toEqual([]);
-    const intrusion = await errorOf(asBob.add({ conversationId: conversation.id, role: 'user', content: 'injected' }));
+    const intrusion = await failure(asBob.add({ conversationId: conversation.id, role: 'user', content: 'injected' }));
     expect(intrusion.code).toBe('FORBIDDEN');
     const probe = app.probe({ token: bob.token });
     expect(await rowsAs(probe, 'select id from componentforge.messages where conversation_id = $1', [conversation.id])).toEqual([]);
@@ -157,7 +158,7 @@ describe('messages', () => {
     const asAdmin = app.caller({ token: admin.token }).componentforge.messages;
     expect((await asAdmin.get({ id: message.id })).content).toBe('How do I create a button?');
     // Admins moderate, but do not speak in someone else's conversation.
-    expect((await errorOf(asAdmin.add({ conversationId: conversation.id, role: 'system', content: 'x' }))).code).toBe('FORBIDDEN');
+    expect((await failure(asAdmin.add({ conversationId: conversation.id, role: 'system', content: 'x' }))).code).toBe('FORBIDDEN');
     expect((await app.caller({ token: alice.token }).componentforge.conversations.get({ id: conversation.id })).messageCount).toBe(1);
   });
 });

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { unique, useTestApp } from '../support/app.js';
-import { codeOf } from './helpers.js';
+import { codeOf } from '../support/errors.js';
 
 // Its own file, so its own database: the queue holds only what these tests put in it.
 const app = useTestApp();

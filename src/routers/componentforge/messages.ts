@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { componentforgeMessagesRoleSchema } from '../../db/generated/catalog.js';
+import { jsonParam } from '../../db/connection.js';
 import { one } from '../../db/errors.js';
 import {
   deleteMessage,
@@ -41,8 +42,7 @@ export const messagesRouter = router({
           promptTokens: input.promptTokens ?? null,
           completionTokens: input.completionTokens ?? null,
           totalTokens: input.totalTokens ?? null,
-          // pg would send a JS array as a Postgres array literal; jsonb wants JSON text.
-          contextDocuments: input.contextDocuments ? JSON.stringify(input.contextDocuments) : null,
+          contextDocuments: jsonParam(input.contextDocuments),
         },
         ctx.db,
       );
