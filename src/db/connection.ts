@@ -22,7 +22,7 @@ function statementName(text: string): string {
 }
 
 /** Same rule as PgTyped's generator: drop a `!`/`?` nullability hint, then camelCase. */
-export function resultKey(column: string): string {
+function resultKey(column: string): string {
   let key = fieldKeys.get(column);
   if (key === undefined) {
     const bare = column.endsWith('!') || column.endsWith('?') ? column.slice(0, -1) : column;

@@ -77,7 +77,6 @@ const t = initTRPC.context<Context>().meta<ProcedureMeta>().create({
 
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
-export const middleware = t.middleware;
 
 /** Checks out a connection; a checked-out client whose socket dies must not crash the process. */
 async function checkout(pool: pg.Pool, onError: (err: Error) => void): Promise<pg.PoolClient> {

@@ -24,7 +24,7 @@ import { authedProcedure, failAfterCommit, publicProcedure, rateLimitedProcedure
 
 // The same rules as the CHECK constraints on core.users, so that most mistakes are caught
 // before the database with the same wording; the database stays the authority.
-export const usernameInput = z
+const usernameInput = z
   .string()
   .trim()
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{2,49}$/, 'username must be 3-50 characters of letters, digits, _ . - and start with a letter or digit');
