@@ -131,49 +131,110 @@ grant select on core.audit_log to app_request;
 grant insert on core.audit_log to app_audit;
 
 -- ===== The audit trigger =====
--- One function for every table. Trigger arguments name columns whose values never reach
--- the log ('password_hash'), or that are hidden when another column is true
--- ('config_value?is_sensitive').
+-- One function for every table, fired once per statement with the statement's rows as
+-- transition tables: a bulk insert of thousands of rows writes its audit rows in one
+-- INSERT ... SELECT instead of one trigger call per row. core.attach_audit creates its three
+-- triggers (insert, update, delete) on a table. Trigger arguments name columns whose values
+-- never reach the log ('password_hash'), or that are hidden when another column of the row is
+-- true ('config_value?is_sensitive').
+
+-- A row as the log keeps it: the redaction rules applied.
+create function core.audit_redact(p_row jsonb, p_rules text[]) returns jsonb
+language plpgsql immutable parallel safe
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  v_rule text;
+  v_column text;
+  v_condition text;
+begin
+  foreach v_rule in array p_rules loop
+    v_column := split_part(v_rule, '?', 1);
+    v_condition := nullif(split_part(v_rule, '?', 2), '');
+    if p_row ? v_column and (v_condition is null or coalesce((p_row ->> v_condition)::boolean, false)) then
+      p_row := jsonb_set(p_row, array[v_column], '"[redacted]"');
+    end if;
+  end loop;
+  return p_row;
+end
+$$;
+comment on function core.audit_redact(jsonb, text[]) is 'Replaces the values of the named columns by "[redacted]" (column?flag: only where flag is true)';
+
 create function core.audit_write() returns trigger
 language plpgsql security definer
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  v_old jsonb := case when tg_op in ('UPDATE', 'DELETE') then to_jsonb(old) end;
-  v_new jsonb := case when tg_op in ('INSERT', 'UPDATE') then to_jsonb(new) end;
-  v_arg text;
-  v_column text;
-  v_condition text;
+  v_rules text[] := coalesce(tg_argv, '{}'::text[]);
+  v_actor uuid := nullif(current_setting('app.user_id', true), '')::uuid;
+  v_role text := nullif(current_setting('app.user_role', true), '');
+  v_ip inet := nullif(current_setting('app.client_ip', true), '')::inet;
+  v_agent text := nullif(current_setting('app.user_agent', true), '');
+  v_request text := nullif(current_setting('app.request_id', true), '');
+  v_session uuid := nullif(current_setting('app.session_id', true), '')::uuid;
 begin
-  if tg_op = 'UPDATE' and v_old = v_new then
-    return null;  -- nothing changed
+  if tg_op = 'INSERT' then
+    insert into core.audit_log (actor_id, actor_role, action, entity_schema, entity_table, entity_id,
+                                old_value, new_value, ip, user_agent, request_id, session_id)
+    select v_actor, v_role, 'CREATE', tg_table_schema, tg_table_name, (r.row ->> 'id')::uuid,
+           null, core.audit_redact(r.row, v_rules), v_ip, v_agent, v_request, v_session
+      from (select to_jsonb(n) as row from new_rows n) r;
+  elsif tg_op = 'DELETE' then
+    insert into core.audit_log (actor_id, actor_role, action, entity_schema, entity_table, entity_id,
+                                old_value, new_value, ip, user_agent, request_id, session_id)
+    select v_actor, v_role, 'DELETE', tg_table_schema, tg_table_name, (r.row ->> 'id')::uuid,
+           core.audit_redact(r.row, v_rules), null, v_ip, v_agent, v_request, v_session
+      from (select to_jsonb(o) as row from old_rows o) r;
+  else
+    -- Old and new versions pair up by id; rows the statement left unchanged are not logged.
+    insert into core.audit_log (actor_id, actor_role, action, entity_schema, entity_table, entity_id,
+                                old_value, new_value, ip, user_agent, request_id, session_id)
+    select v_actor, v_role, 'UPDATE', tg_table_schema, tg_table_name, (b.row ->> 'id')::uuid,
+           core.audit_redact(b.row, v_rules), core.audit_redact(a.row, v_rules), v_ip, v_agent, v_request, v_session
+      from (select to_jsonb(o) as row from old_rows o) b
+      join (select to_jsonb(n) as row from new_rows n) a on a.row ->> 'id' = b.row ->> 'id'
+     where a.row <> b.row;
   end if;
-  foreach v_arg in array coalesce(tg_argv, '{}'::text[]) loop
-    v_column := split_part(v_arg, '?', 1);
-    v_condition := nullif(split_part(v_arg, '?', 2), '');
-    if v_old ? v_column and (v_condition is null or coalesce((v_old ->> v_condition)::boolean, false)) then
-      v_old := jsonb_set(v_old, array[v_column], '"[redacted]"');
-    end if;
-    if v_new ? v_column and (v_condition is null or coalesce((v_new ->> v_condition)::boolean, false)) then
-      v_new := jsonb_set(v_new, array[v_column], '"[redacted]"');
-    end if;
-  end loop;
-  insert into core.audit_log (actor_id, actor_role, action, entity_schema, entity_table, entity_id,
-                              old_value, new_value, ip, user_agent, request_id, session_id)
-  values (nullif(current_setting('app.user_id', true), '')::uuid,
-          nullif(current_setting('app.user_role', true), ''),
-          case tg_op when 'INSERT' then 'CREATE' else tg_op end,
-          tg_table_schema, tg_table_name,
-          coalesce(v_new ->> 'id', v_old ->> 'id')::uuid,
-          v_old, v_new,
-          nullif(current_setting('app.client_ip', true), '')::inet,
-          nullif(current_setting('app.user_agent', true), ''),
-          nullif(current_setting('app.request_id', true), ''),
-          nullif(current_setting('app.session_id', true), '')::uuid);
   return null;
 end
 $$;
-comment on function core.audit_write() is 'AFTER trigger on every app table: writes core.audit_log from the request settings, redacting the columns named in its arguments';
+comment on function core.audit_write() is 'AFTER statement trigger on every app table (see core.attach_audit): writes core.audit_log from the request settings, redacting the columns named in its arguments';
+
+-- Attaches the audit trigger to a table for inserts, updates and deletes (a trigger with
+-- transition tables may have only one event).
+create function core.attach_audit(p_table regclass, variadic p_redact text[] default '{}') returns void
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  v_name text := (select relname from pg_class where oid = p_table);
+  v_args text := (select string_agg(quote_literal(r), ', ') from unnest(p_redact) r);
+begin
+  execute format('create trigger %I after insert on %s referencing new table as new_rows for each statement execute function core.audit_write(%s)',
+                 v_name || '_audit_insert', p_table, coalesce(v_args, ''));
+  execute format('create trigger %I after update on %s referencing old table as old_rows new table as new_rows for each statement execute function core.audit_write(%s)',
+                 v_name || '_audit_update', p_table, coalesce(v_args, ''));
+  execute format('create trigger %I after delete on %s referencing old table as old_rows for each statement execute function core.audit_write(%s)',
+                 v_name || '_audit_delete', p_table, coalesce(v_args, ''));
+end
+$$;
+comment on function core.attach_audit(regclass, text[]) is 'Migrations: audit every insert, update and delete of a table (optionally redacting columns)';
+
+create function core.detach_audit(p_table regclass) returns void
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  v_name text := (select relname from pg_class where oid = p_table);
+begin
+  execute format('drop trigger %I on %s', v_name || '_audit_insert', p_table);
+  execute format('drop trigger %I on %s', v_name || '_audit_update', p_table);
+  execute format('drop trigger %I on %s', v_name || '_audit_delete', p_table);
+end
+$$;
+comment on function core.detach_audit(regclass) is 'Migrations (Down sections): remove the triggers core.attach_audit created';
+revoke all on function core.attach_audit(regclass, text[]) from public;
+revoke all on function core.detach_audit(regclass) from public;
 
 -- Named application events (LOGIN, CONFIG_REVEAL, ...). Data changes are the trigger's alone.
 create function core.audit_event(p_action text, p_entity_schema text, p_entity_table text, p_entity_id uuid, p_details jsonb)
@@ -211,12 +272,8 @@ grant execute on function core.audit_event(text, text, text, uuid, jsonb) to app
 grant execute on function core.audit_write() to session_user;
 reset role;
 
-create trigger users_audit
-  after insert or update or delete on core.users
-  for each row execute function core.audit_write('password_hash');
-create trigger auth_sessions_audit
-  after insert or update or delete on core.auth_sessions
-  for each row execute function core.audit_write('token_hash');
+select core.attach_audit('core.users', 'password_hash');
+select core.attach_audit('core.auth_sessions', 'token_hash');
 
 -- ===== core.user_preferences (seed 002) =====
 create table core.user_preferences (
@@ -253,9 +310,7 @@ comment on constraint user_preferences_user_id_fkey on core.user_preferences is 
 create trigger user_preferences_touch_updated_at
   before update on core.user_preferences
   for each row execute function core.touch_updated_at();
-create trigger user_preferences_audit
-  after insert or update or delete on core.user_preferences
-  for each row execute function core.audit_write();
+select core.attach_audit('core.user_preferences');
 
 alter table core.user_preferences enable row level security;
 alter table core.user_preferences force row level security;
@@ -398,9 +453,7 @@ comment on constraint system_configurations_description_length on core.system_co
 create trigger system_configurations_touch_updated_at
   before update on core.system_configurations
   for each row execute function core.touch_updated_at();
-create trigger system_configurations_audit
-  after insert or update or delete on core.system_configurations
-  for each row execute function core.audit_write('config_value?is_sensitive');
+select core.attach_audit('core.system_configurations', 'config_value?is_sensitive');
 
 alter table core.system_configurations enable row level security;
 alter table core.system_configurations force row level security;
@@ -433,13 +486,17 @@ drop table core.api_rate_limits;
 
 drop table core.user_preferences;
 
-drop trigger auth_sessions_audit on core.auth_sessions;
-drop trigger users_audit on core.users;
+select core.detach_audit('core.auth_sessions');
+select core.detach_audit('core.users');
 
 set local role app_audit;
 drop function core.audit_event(text, text, text, uuid, jsonb);
 drop function core.audit_write();
 reset role;
+
+drop function core.detach_audit(regclass);
+drop function core.attach_audit(regclass, text[]);
+drop function core.audit_redact(jsonb, text[]);
 
 revoke all on core.audit_log from app_request, app_audit;
 drop table core.audit_log;

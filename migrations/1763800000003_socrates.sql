@@ -198,14 +198,10 @@ create trigger messages_touch_updated_at before update on socrates.messages
 create trigger documents_touch_updated_at before update on socrates.documents
   for each row execute function core.touch_updated_at();
 
-create trigger projects_audit after insert or update or delete on socrates.projects
-  for each row execute function core.audit_write();
-create trigger sessions_audit after insert or update or delete on socrates.sessions
-  for each row execute function core.audit_write();
-create trigger messages_audit after insert or update or delete on socrates.messages
-  for each row execute function core.audit_write();
-create trigger documents_audit after insert or update or delete on socrates.documents
-  for each row execute function core.audit_write();
+select core.attach_audit('socrates.projects');
+select core.attach_audit('socrates.sessions');
+select core.attach_audit('socrates.messages');
+select core.attach_audit('socrates.documents');
 
 -- Sessions pause and resume; archiving is final.
 create trigger sessions_status_transition before update of status on socrates.sessions

@@ -368,51 +368,37 @@ create trigger messages_count
 create trigger documents_touch_updated_at
   before update on componentforge.documents
   for each row execute function core.touch_updated_at();
-create trigger documents_audit
-  after insert or update or delete on componentforge.documents
-  for each row execute function core.audit_write();
+select core.attach_audit('componentforge.documents');
 
 create trigger document_chunks_touch_updated_at
   before update on componentforge.document_chunks
   for each row execute function core.touch_updated_at();
-create trigger document_chunks_audit
-  after insert or update or delete on componentforge.document_chunks
-  for each row execute function core.audit_write();
+select core.attach_audit('componentforge.document_chunks');
 
 create trigger conversations_touch_updated_at
   before update on componentforge.conversations
   for each row execute function core.touch_updated_at();
-create trigger conversations_audit
-  after insert or update or delete on componentforge.conversations
-  for each row execute function core.audit_write();
+select core.attach_audit('componentforge.conversations');
 
 create trigger messages_touch_updated_at
   before update on componentforge.messages
   for each row execute function core.touch_updated_at();
-create trigger messages_audit
-  after insert or update or delete on componentforge.messages
-  for each row execute function core.audit_write();
+select core.attach_audit('componentforge.messages');
 
 create trigger embedding_models_touch_updated_at
   before update on componentforge.embedding_models
   for each row execute function core.touch_updated_at();
-create trigger embedding_models_audit
-  after insert or update or delete on componentforge.embedding_models
-  for each row execute function core.audit_write();
+select core.attach_audit('componentforge.embedding_models');
 
 create trigger evaluation_runs_touch_updated_at
   before update on componentforge.evaluation_runs
   for each row execute function core.touch_updated_at();
-create trigger evaluation_runs_audit
-  after insert or update or delete on componentforge.evaluation_runs
-  for each row execute function core.audit_write();
+select core.attach_audit('componentforge.evaluation_runs');
 
 create trigger requirement_exports_touch_updated_at
   before update on componentforge.requirement_exports
   for each row execute function core.touch_updated_at();
-create trigger requirement_exports_audit
-  after insert or update or delete on componentforge.requirement_exports
-  for each row execute function core.audit_write();
+select core.attach_audit('componentforge.requirement_exports');
 
 -- ===== Row-level security =====
 -- Owner rows: a user's own documents, conversations and exports, and the chunks and

@@ -24,6 +24,7 @@ interface TableFacts {
   granted: string[];
   policyCommands: string[];
   triggers: string[];
+  auditEvents: string[];
 }
 
 async function tables(): Promise<TableFacts[]> {
@@ -40,7 +41,11 @@ async function tables(): Promise<TableFacts[]> {
                    where pol.polrelid = c.oid
                      and (pol.polroles = '{0}' or 'app_request'::regrole = any(pol.polroles))) as "policyCommands",
             array(select p.proname::text from pg_trigger t join pg_proc p on p.oid = t.tgfoid
-                   where t.tgrelid = c.oid and not t.tgisinternal) as triggers
+                   where t.tgrelid = c.oid and not t.tgisinternal) as triggers,
+            array(select distinct e from pg_trigger t
+                    cross join lateral (values (4, 'INSERT'), (8, 'DELETE'), (16, 'UPDATE')) as bits(bit, e)
+                   where t.tgrelid = c.oid and t.tgfoid = 'core.audit_write'::regproc and t.tgtype & bits.bit <> 0
+                   order by e) as "auditEvents"
        from pg_class c
        join pg_namespace n on n.oid = c.relnamespace
       where n.nspname = any($1) and c.relkind in ('r', 'p') and not c.relispartition
@@ -70,8 +75,10 @@ describe('every table of every app schema', () => {
     expect(gaps).toEqual([]);
   });
 
-  it('has the audit trigger', async () => {
-    const missing = (await tables()).filter((t) => !(t.table in NO_AUDIT_TRIGGER) && !t.triggers.includes('audit_write')).map((t) => t.table);
+  it('has the audit trigger for inserts, updates and deletes', async () => {
+    const missing = (await tables())
+      .filter((t) => !(t.table in NO_AUDIT_TRIGGER) && t.auditEvents.join() !== 'DELETE,INSERT,UPDATE')
+      .map((t) => `${t.table}: ${t.auditEvents.join() || 'none'}`);
     expect(missing).toEqual([]);
   });
 
