@@ -12,14 +12,11 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import superjson from 'superjson';
 import { createPool } from '../src/db/pool.js';
-import { appRouter } from '../src/routers/_app.js';
-import { createContext, type Services } from '../src/server/context.js';
+import type { Services } from '../src/server/context.js';
 import { createHttpServer } from '../src/server/http.js';
-import { createCallerFactory } from '../src/server/trpc.js';
 import { compareRates, type BenchDatabase, type Result } from './measure.js';
+import { POINT_SELECT, closeRawPool, newUser, userSessionPool } from './support.js';
 
-const POINT_SELECT =
-  'select id, username, email, full_name, first_name, last_name, bio, avatar_url, role, status, preferences, last_login_at, created_at, updated_at from core.users where id = $1';
 
 function listen(server: http.Server): Promise<string> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
@@ -39,25 +36,20 @@ function get(url: string, headers: Record<string, string> = {}): Promise<void> {
 }
 
 export async function benchHttp(db: BenchDatabase, services: Services): Promise<Result[]> {
-  const anonymous = createCallerFactory(appRouter)(createContext(services, { clientIp: '127.0.0.1' }));
-  const username = `http${Date.now()}`;
-  const user = await anonymous.auth.register({ username, email: `${username}@example.com`, password: 'Bench-Password-1' });
-  const { token } = await anonymous.auth.login({ email: `${username}@example.com`, password: 'Bench-Password-1' });
+  const { id: userId, token } = await newUser(services);
 
-  // The hand-written baselines read as the same user under the same RLS, set once per connection.
-  const barePool = createPool(db.ownerUrl, { DB_POOL_SIZE: 8, DB_POOL_TIMEOUT_MS: 5000, DB_STATEMENT_TIMEOUT_MS: 0 }, services.log);
-  barePool.on('connect', (c) => void c.query(`select set_config('role', 'app_request', false), set_config('app.user_id', $1, false)`, [user.id]));
+  const barePool = userSessionPool(db.ownerUrl, userId, 8);
   const ourPool = createPool(db.ownerUrl, { DB_POOL_SIZE: 8, DB_POOL_TIMEOUT_MS: 5000, DB_STATEMENT_TIMEOUT_MS: 0 }, services.log);
 
   const raw = http.createServer(async (req, res) => {
-    const { rows } = await barePool.query({ name: 'bench_http_point', text: POINT_SELECT, values: [user.id] });
+    const { rows } = await barePool.query({ name: 'bench_http_point', text: POINT_SELECT, values: [userId] });
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify(rows[0]));
   });
 
   const t = initTRPC.create({ transformer: superjson });
   const plainRouter = t.router({
-    userById: t.procedure.query(async () => (await barePool.query({ name: 'bench_http_point', text: POINT_SELECT, values: [user.id] })).rows[0]),
+    userById: t.procedure.query(async () => (await barePool.query({ name: 'bench_http_point', text: POINT_SELECT, values: [userId] })).rows[0]),
   });
   const plainHandler = createHTTPHandler({ router: plainRouter, basePath: '/trpc/' });
   const plain = http.createServer((req, res) => plainHandler(req, res));
@@ -91,7 +83,7 @@ export async function benchHttp(db: BenchDatabase, services: Services): Promise<
   } finally {
     agent.destroy();
     await Promise.all(servers.map((s) => new Promise((resolve) => { s.closeAllConnections(); s.close(resolve); })));
-    await barePool.end();
+    await closeRawPool(barePool);
     await ourPool.end();
   }
 }

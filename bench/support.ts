@@ -31,8 +31,8 @@ export async function newUser(services: Services): Promise<{ id: string; token: 
  * pool.end() resolves before a pipelined connection has said goodbye, so a server stopping
  * right after may still reach one: end it with `closeRawPool`.
  */
-export function rawPool(ownerUrl: string): pg.Pool {
-  const pool = new pg.Pool({ connectionString: ownerUrl, max: 4, pipeline: true });
+export function rawPool(ownerUrl: string, size = 4): pg.Pool {
+  const pool = new pg.Pool({ connectionString: ownerUrl, max: size, pipeline: true });
   pool.on('error', (err) => {
     if (!closing.has(pool)) console.warn(`bench: idle baseline connection failed: ${err.message}`);
   });
@@ -64,4 +64,18 @@ export async function rawRequest<T>(pool: pg.Pool, token: string, fn: (client: p
   } finally {
     client.release();
   }
+}
+
+/** The point read the request-path measurements compare: a user's profile by id, as auth.me reads it. */
+export const POINT_SELECT =
+  'select id, username, email, full_name, first_name, last_name, bio, avatar_url, role, status, preferences, last_login_at, created_at, updated_at from core.users where id = $1';
+
+/**
+ * A pool whose connections act as one user under RLS for good (set once per connection): the
+ * hand-written baseline pays for RLS like a procedure, but not for a transaction per call.
+ */
+export function userSessionPool(ownerUrl: string, userId: string, size: number): pg.Pool {
+  const pool = rawPool(ownerUrl, size);
+  pool.on('connect', (c) => void c.query(`select set_config('role', 'app_request', false), set_config('app.user_id', $1, false)`, [userId]));
+  return pool;
 }

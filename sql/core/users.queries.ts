@@ -520,3 +520,36 @@ const setUserRoleIR: any = {"usedParamSet":{"role":true,"id":true},"params":[{"n
 export const setUserRole = new PreparedQuery<ISetUserRoleParams,ISetUserRoleResult>(setUserRoleIR);
 
 
+/** 'PromoteUser' parameters type */
+export interface IPromoteUserParams {
+  email: string;
+  passwordHash?: string | null | void;
+}
+
+/** 'PromoteUser' return type */
+export interface IPromoteUserResult {
+  id: string;
+}
+
+/** 'PromoteUser' query type */
+export interface IPromoteUserQuery {
+  params: IPromoteUserParams;
+  result: IPromoteUserResult;
+}
+
+const promoteUserIR: any = {"usedParamSet":{"passwordHash":true,"email":true},"params":[{"name":"passwordHash","required":false,"transform":{"type":"scalar"},"locs":[{"a":189,"b":201}]},{"name":"email","required":true,"transform":{"type":"scalar"},"locs":[{"a":242,"b":248}]}],"statement":"-- Makes the user with this email an admin, optionally replacing the password hash (users:promote, db:seed's admin).\nupdate core.users\nset role = 'admin',\n    password_hash = coalesce(cast(:passwordHash as text), password_hash)\nwhere email = :email!\nreturning id"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * -- Makes the user with this email an admin, optionally replacing the password hash (users:promote, db:seed's admin).
+ * update core.users
+ * set role = 'admin',
+ *     password_hash = coalesce(cast(:passwordHash as text), password_hash)
+ * where email = :email!
+ * returning id
+ * ```
+ */
+export const promoteUser = new PreparedQuery<IPromoteUserParams,IPromoteUserResult>(promoteUserIR);
+
+

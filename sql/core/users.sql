@@ -85,3 +85,11 @@ set role = :role!
 where id = :id!
 returning id, username, email, full_name, first_name, last_name, bio, avatar_url, role, status, preferences,
        last_login_at, created_at, updated_at;
+
+/* @name PromoteUser */
+-- Makes the user with this email an admin, optionally replacing the password hash (users:promote, db:seed's admin).
+update core.users
+set role = 'admin',
+    password_hash = coalesce(cast(:passwordHash as text), password_hash)
+where email = :email!
+returning id;

@@ -1,9 +1,6 @@
-/**
- * `npm run users:promote -- <email>`: make an existing user an admin. The first admin has to
- * come from somewhere other than an admin: this acts as the system (request role, admin
- * setting) from the owner's connection, so RLS, the guard trigger and the audit log all apply.
- */
+/** `npm run users:promote -- <email>`: make an existing user an admin (see src/auth/promote.ts). */
 import { loadConfig } from '../config.js';
+import { promoteToAdmin } from '../auth/promote.js';
 import { openDatabase } from '../db/lifecycle.js';
 import pg from 'pg';
 
@@ -18,16 +15,12 @@ async function main(): Promise<void> {
   const client = new pg.Client({ connectionString: database.url });
   await client.connect();
   try {
-    await client.query('begin');
-    await client.query(`select * from core.begin_request(null, null, 'users:promote', null)`);
-    await client.query(`select core.act_as(null, 'admin')`);
-    const { rows } = await client.query<{ id: string }>(`update core.users set role = 'admin' where email = $1 returning id`, [email]);
-    await client.query('commit');
-    if (!rows[0]) {
+    const id = await promoteToAdmin(client, email, { userAgent: 'users:promote' });
+    if (!id) {
       console.error(`no user with email ${email}`);
       process.exitCode = 1;
     } else {
-      console.log(`${email} (${rows[0].id}) is now an admin`);
+      console.log(`${email} (${id}) is now an admin`);
     }
   } finally {
     await client.end();

@@ -21,7 +21,8 @@ export class RuleViolation extends Error {
   }
 }
 
-function ruleError(code: Code, message: string, fields: readonly string[] = [], cause?: pg.DatabaseError): TRPCError {
+/** An error naming the rule broken and the fields it concerns (they become `data.fieldErrors`). */
+export function ruleError(code: Code, message: string, fields: readonly string[] = [], cause?: pg.DatabaseError): TRPCError {
   const fieldErrors = Object.fromEntries(fields.map((field) => [field, [message]]));
   return new TRPCError({ code, message, cause: new RuleViolation(message, fieldErrors, cause?.code) });
 }
@@ -40,6 +41,10 @@ function isConnectionFailure(err: Error & { code?: unknown }): boolean {
   );
 }
 
+function unavailable(cause: Error): TRPCError {
+  return new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: 'The database is unavailable; try again shortly', cause });
+}
+
 /** Maps any error thrown while talking to Postgres to a TRPCError; others pass through. */
 export function toTRPCError(err: unknown): TRPCError {
   if (err instanceof TRPCError) {
@@ -52,7 +57,7 @@ export function toTRPCError(err: unknown): TRPCError {
   }
   if (err instanceof pg.DatabaseError) return fromDatabaseError(err);
   if (err instanceof Error && isConnectionFailure(err)) {
-    return new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: 'The database is unavailable; try again shortly', cause: err });
+    return unavailable(err);
   }
   return new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error', cause: err });
 }
@@ -117,10 +122,10 @@ function fromDatabaseError(err: pg.DatabaseError): TRPCError {
     case '57P03':
     case '28000':
     case '28P01':
-      return new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: 'The database is unavailable; try again shortly', cause: err });
+      return unavailable(err);
   }
   if (code.startsWith('08')) {
-    return new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: 'The database is unavailable; try again shortly', cause: err });
+    return unavailable(err);
   }
   if (code === 'P0002') return new TRPCError({ code: 'NOT_FOUND', message: own ?? 'not found', cause: err });
   if (own) return ruleError('BAD_REQUEST', own, ownFields, err);

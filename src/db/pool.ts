@@ -28,3 +28,36 @@ export function createPool(connectionString: string, config: PoolConfig, log: Lo
   );
   return pool;
 }
+
+/** A checked-out client, guarded from checkout to release. */
+export interface Lease {
+  client: pg.PoolClient;
+  /** Set when the connection failed while checked out. */
+  readonly broken: Error | undefined;
+  /** Back to the pool; a broken connection (or one that failed with `err`) is discarded instead. */
+  release(err?: Error): void;
+}
+
+/**
+ * Checks out a client. A checked-out client whose socket dies emits 'error' on the client,
+ * which crashes the process unless someone listens: the lease listens until release.
+ */
+export async function lease(pool: pg.Pool, log: Logger): Promise<Lease> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  const onError = (err: Error) => {
+    broken = err;
+    log.warn({ message: err.message }, 'database connection failed while in use');
+  };
+  client.on('error', onError);
+  return {
+    client,
+    get broken() {
+      return broken;
+    },
+    release(err?: Error) {
+      client.off('error', onError);
+      client.release(broken ?? err);
+    },
+  };
+}

@@ -6,8 +6,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { TRPCError } from '@trpc/server';
-import type pg from 'pg';
 import { hashPassword } from '../auth/passwords.js';
+import { promoteToAdmin } from '../auth/promote.js';
+import { lease } from '../db/pool.js';
 import type { SeedContext, SeededUser } from './context.js';
 import type { AppSeed } from './index.js';
 
@@ -99,28 +100,6 @@ async function findInPages<T>(list: (cursor: string | undefined) => Promise<Page
 }
 
 /**
- * Makes the seed admin an admin with this run's password, the way users:promote does: the
- * owner's connection acting as the system through core.begin_request and core.act_as, so RLS,
- * the guard trigger and the audit log all apply.
- */
-async function promote(pool: pg.Pool, email: string, passwordHash: string): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
-    await client.query(`select * from core.begin_request(null, null, 'db:seed', null)`);
-    await client.query(`select core.act_as(null, 'admin')`);
-    const { rowCount } = await client.query(`update core.users set role = 'admin', password_hash = $2 where email = $1`, [email, passwordHash]);
-    if (rowCount !== 1) throw new Error(`db:seed: no user ${email} to promote`);
-    await client.query('commit');
-  } catch (err) {
-    await client.query('rollback');
-    throw err;
-  } finally {
-    client.release();
-  }
-}
-
-/**
  * The seed admin, registered through auth.register the first time and logged in through
  * auth.login. Its password is random and replaced on every run, so no known admin credential
  * is left behind; the session is ended when the seed is done.
@@ -133,7 +112,13 @@ async function seedAdmin(ctx: SeedContext): Promise<SeededUser> {
   } catch (err) {
     if (!(err instanceof TRPCError) || err.code !== 'CONFLICT') throw err;
   }
-  await promote(ctx.services.pool, SEED_ADMIN.email, await hashPassword(password));
+  const leased = await lease(ctx.services.pool, ctx.services.log);
+  try {
+    const id = await promoteToAdmin(leased.client, SEED_ADMIN.email, { passwordHash: await hashPassword(password), userAgent: 'db:seed' });
+    if (!id) throw new Error(`db:seed: no user ${SEED_ADMIN.email} to promote`);
+  } finally {
+    leased.release();
+  }
   const session = await anonymous.auth.login({ email: SEED_ADMIN.email, password });
   return { id: session.user.id, token: session.token, ...SEED_ADMIN };
 }

@@ -7,6 +7,7 @@ import { TRPCError } from '@trpc/server';
 import { hitRateLimit } from '../../sql/core/api_rate_limits.queries.js';
 import { pgTypedConnection } from '../db/connection.js';
 import { toTRPCError } from '../db/errors.js';
+import { lease } from '../db/pool.js';
 import type { Services } from './context.js';
 
 export interface RateRule {
@@ -30,15 +31,15 @@ export class RateLimited extends Error {
 /** Counts one request against each rule; TOO_MANY_REQUESTS when any is over its limit. */
 export async function hitRateLimits(services: Services, rules: readonly RateRule[]): Promise<void> {
   if (rules.length === 0) return;
-  let client;
+  let leased;
   try {
-    client = await services.pool.connect();
+    leased = await lease(services.pool, services.log);
   } catch (err) {
     throw toTRPCError(err);
   }
   let results;
   try {
-    const db = pgTypedConnection(client, services.config.DB_NAMED_STATEMENTS);
+    const db = pgTypedConnection(leased.client, services.config.DB_NAMED_STATEMENTS);
     // Pipelined: all rules in one round trip.
     results = await Promise.all(
       rules.map((rule) =>
@@ -51,7 +52,7 @@ export async function hitRateLimits(services: Services, rules: readonly RateRule
   } catch (err) {
     throw toTRPCError(err);
   } finally {
-    client.release();
+    leased.release();
   }
   const over = results.flatMap(([row], i) => (row && row.requestCount > rules[i]!.limit ? [row.resetsAt.getTime()] : []));
   if (over.length > 0) {

@@ -15,6 +15,7 @@ import pg from 'pg';
 import superjson from 'superjson';
 import { hashToken } from '../auth/tokens.js';
 import { pgTypedConnection } from '../db/connection.js';
+import { lease, type Lease } from '../db/pool.js';
 import { RuleViolation, toTRPCError } from '../db/errors.js';
 import { beginRequest } from '../../sql/core/request.queries.js';
 import type { Context } from './context.js';
@@ -78,13 +79,6 @@ const t = initTRPC.context<Context>().meta<ProcedureMeta>().create({
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
-/** Checks out a connection; a checked-out client whose socket dies must not crash the process. */
-async function checkout(pool: pg.Pool, onError: (err: Error) => void): Promise<pg.PoolClient> {
-  const client = await pool.connect();
-  client.on('error', onError);
-  return client;
-}
-
 const COMMIT_BEFORE_FAILING = Symbol('commitBeforeFailing');
 
 /**
@@ -137,19 +131,16 @@ async function runInTransaction(
   tokenHash: Buffer | null,
   guess: SessionUser | null | undefined,
 ) {
-  let broken: Error | undefined;
-  const onError = (err: Error) => {
-    broken = err;
-    ctx.log.warn({ message: err.message }, 'database connection failed during a request');
-  };
-  let client: pg.PoolClient;
+  let leased: Lease;
   try {
-    client = await checkout(ctx.pool, onError);
+    leased = await lease(ctx.pool, ctx.log);
   } catch (err) {
     throw toTRPCError(err);
   }
+  const { client } = leased;
   const db: IDatabaseConnection = pgTypedConnection(client, ctx.config.DB_NAMED_STATEMENTS);
   let open = true;
+  let rollbackFailure: Error | undefined;
   let releasedLater = false;
   try {
     // BEGIN and the setup go out back to back on the pipelined connection: one round trip,
@@ -201,8 +192,8 @@ async function runInTransaction(
       // Nothing to lose in a read-only transaction: answer now, release once COMMIT is back.
       releasedLater = true;
       client.query('commit').then(
-        () => finish(client, onError, broken),
-        (err: Error) => finish(client, onError, broken ?? err),
+        () => leased.release(),
+        (err: Error) => leased.release(err),
       );
       return result;
     }
@@ -210,23 +201,17 @@ async function runInTransaction(
     open = false;
     return result;
   } catch (err) {
-    if (open && !broken) {
-      await client.query('rollback').catch((rollbackError: Error) => {
-        broken = rollbackError;
+    if (open && !leased.broken) {
+      await client.query('rollback').catch((e: Error) => {
+        rollbackFailure = e; // a connection that cannot roll back is not reused
       });
     }
     const mapped = toTRPCError(err);
     if (mapped.code === 'INTERNAL_SERVER_ERROR') ctx.log.error({ err }, 'procedure failed');
     throw mapped;
   } finally {
-    if (!releasedLater) finish(client, onError, broken);
+    if (!releasedLater) leased.release(rollbackFailure);
   }
-}
-
-/** Back to the pool; a broken connection is discarded instead. */
-function finish(client: pg.PoolClient, onError: (err: Error) => void, broken: Error | undefined): void {
-  client.off('error', onError);
-  client.release(broken);
 }
 
 /**

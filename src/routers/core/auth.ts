@@ -2,7 +2,7 @@ import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { PASSWORD_RULE, hashPassword, passwordProblem, verifyPassword } from '../../auth/passwords.js';
 import { hashToken, newToken } from '../../auth/tokens.js';
-import { RuleViolation, one } from '../../db/errors.js';
+import { one, ruleError } from '../../db/errors.js';
 import { uuidv7 } from '../../db/ids.js';
 import { recordAuditEvent } from '../../../sql/core/audit_log.queries.js';
 import {
@@ -47,10 +47,6 @@ const registerInput = z
   });
 
 const loginInput = z.object({ email: emailInput, password: z.string().min(1).max(1024) });
-
-function fieldError(field: string, message: string): TRPCError {
-  return new TRPCError({ code: 'BAD_REQUEST', message, cause: new RuleViolation(message, { [field]: [message] }) });
-}
 
 /** Login is throttled per email and per client ip, counted before the password is checked. */
 const loginProcedure = rateLimitedProcedure((ctx, raw) => {
@@ -135,10 +131,10 @@ export const authRouter = router({
     .mutation(async ({ ctx, input }) => {
       const [row] = await findPasswordHash.run({ id: ctx.user.id }, ctx.db);
       if (!(await verifyPassword(row?.passwordHash, input.currentPassword))) {
-        throw fieldError('currentPassword', 'currentPassword is incorrect');
+        throw ruleError('BAD_REQUEST', 'currentPassword is incorrect', ['currentPassword']);
       }
-      if (passwordProblem(input.newPassword)) throw fieldError('newPassword', PASSWORD_RULE);
-      if (input.newPassword === input.currentPassword) throw fieldError('newPassword', 'newPassword must differ from the current one');
+      if (passwordProblem(input.newPassword)) throw ruleError('BAD_REQUEST', PASSWORD_RULE, ['newPassword']);
+      if (input.newPassword === input.currentPassword) throw ruleError('BAD_REQUEST', 'newPassword must differ from the current one', ['newPassword']);
       await updatePasswordHash.run({ id: ctx.user.id, passwordHash: await hashPassword(input.newPassword) }, ctx.db);
       const revoked = await revokeSessionsExcept.run({ userId: ctx.user.id, keepId: ctx.user.sessionId }, ctx.db);
       await recordAuditEvent.run(

@@ -1,0 +1,33 @@
+/**
+ * Makes a user an admin. The first admin cannot be made by an admin, so this acts as the
+ * system from the owner's connection: through core.begin_request (request role, no user) and
+ * core.act_as(null, 'admin'), so RLS, the guard trigger and the audit log all apply.
+ * Used by `npm run users:promote` and by db:seed's admin.
+ */
+import type pg from 'pg';
+import { actAs, beginRequest } from '../../sql/core/request.queries.js';
+import { promoteUser } from '../../sql/core/users.queries.js';
+import { pgTypedConnection } from '../db/connection.js';
+
+/** Returns the promoted user's id, or undefined when no user has that email. */
+export async function promoteToAdmin(
+  client: pg.ClientBase,
+  email: string,
+  options: { passwordHash?: string; userAgent: string },
+): Promise<string | undefined> {
+  const db = pgTypedConnection(client, false);
+  await client.query('begin');
+  try {
+    await beginRequest.run(
+      { tokenHash: null, clientIp: null, userAgent: options.userAgent, requestId: null, expectedSessionId: null, expectedRole: null },
+      db,
+    );
+    await actAs.run({ userId: null, userRole: 'admin' }, db);
+    const [row] = await promoteUser.run({ email, passwordHash: options.passwordHash ?? null }, db);
+    await client.query('commit');
+    return row?.id;
+  } catch (err) {
+    await client.query('rollback');
+    throw err;
+  }
+}
