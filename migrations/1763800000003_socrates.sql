@@ -13,21 +13,25 @@
 -- Up Migration
 
 -- ===== Status transitions (shared) =====
--- Trigger arguments list the legal moves as 'FROM>TO'; anything else is refused with a
--- message naming the transition. Used by any table with a status lifecycle.
+-- The first trigger argument names the status column; the others list the legal moves as
+-- 'FROM>TO'. Anything else is refused with a message naming the transition. Used by any
+-- table with a status lifecycle.
 create function core.guard_status_transition() returns trigger
 language plpgsql
 as $$
+declare
+  v_column text := tg_argv[0];
+  v_old text := to_jsonb(old) ->> v_column;
+  v_new text := to_jsonb(new) ->> v_column;
 begin
-  if new.status is distinct from old.status
-     and not (old.status || '>' || new.status) = any (tg_argv) then
-    raise exception '% status cannot change from % to %', tg_table_name, old.status, new.status
-      using errcode = 'check_violation', column = 'status';
+  if v_new is distinct from v_old and not (v_old || '>' || v_new) = any (tg_argv[1:]) then
+    raise exception '% % cannot change from % to %', tg_table_name, v_column, v_old, v_new
+      using errcode = 'check_violation', column = v_column;
   end if;
   return new;
 end
 $$;
-comment on function core.guard_status_transition() is 'BEFORE UPDATE trigger: refuses status changes not listed as FROM>TO in the trigger arguments';
+comment on function core.guard_status_transition() is 'BEFORE UPDATE trigger: refuses changes of the status column (first argument) not listed as FROM>TO in the other arguments';
 
 -- ===== socrates.projects =====
 create table socrates.projects (
@@ -205,12 +209,12 @@ select core.attach_audit('socrates.documents');
 
 -- Sessions pause and resume; archiving is final.
 create trigger sessions_status_transition before update of status on socrates.sessions
-  for each row execute function core.guard_status_transition('ACTIVE>PAUSED', 'PAUSED>ACTIVE', 'ACTIVE>ARCHIVED', 'PAUSED>ARCHIVED');
+  for each row execute function core.guard_status_transition('status', 'ACTIVE>PAUSED', 'PAUSED>ACTIVE', 'ACTIVE>ARCHIVED', 'PAUSED>ARCHIVED');
 
 -- Upload, then processing, which ends processed or in error; errors may be retried and
 -- processed documents reprocessed.
 create trigger documents_status_transition before update of status on socrates.documents
-  for each row execute function core.guard_status_transition(
+  for each row execute function core.guard_status_transition('status',
     'UPLOADING>PROCESSING', 'UPLOADING>ERROR', 'PROCESSING>PROCESSED', 'PROCESSING>ERROR',
     'ERROR>PROCESSING', 'PROCESSED>PROCESSING');
 

@@ -364,16 +364,52 @@ create trigger messages_count
   after insert or delete on componentforge.messages
   for each row execute function componentforge.messages_count();
 
+-- The counters are the triggers' alone: an owner may update their document or conversation,
+-- but a direct change of a counter (not from inside a trigger) is refused.
+create function componentforge.guard_counters() returns trigger
+language plpgsql
+as $$
+declare
+  v_column text;
+begin
+  if pg_trigger_depth() = 1 then
+    foreach v_column in array tg_argv loop
+      if (to_jsonb(new) -> v_column) is distinct from (to_jsonb(old) -> v_column) then
+        raise exception '% is kept by the database and cannot be set', v_column
+          using errcode = 'insufficient_privilege', column = v_column;
+      end if;
+    end loop;
+  end if;
+  return new;
+end
+$$;
+comment on function componentforge.guard_counters() is 'BEFORE UPDATE trigger: refuses changes of the named counter columns except from the counting triggers';
+
+create trigger documents_guard_counters
+  before update of chunk_count on componentforge.documents
+  for each row execute function componentforge.guard_counters('chunk_count');
+create trigger conversations_guard_counters
+  before update of message_count, total_tokens_used on componentforge.conversations
+  for each row execute function componentforge.guard_counters('message_count', 'total_tokens_used');
+
+-- The processing queue's moves: claimed, then completed or failed (an upload may be created completed).
+create trigger documents_processing_status_transition
+  before update of processing_status on componentforge.documents
+  for each row execute function core.guard_status_transition('processing_status',
+    'pending>processing', 'processing>completed', 'processing>failed');
+
 -- ===== updated_at and audit triggers =====
 create trigger documents_touch_updated_at
   before update on componentforge.documents
   for each row execute function core.touch_updated_at();
-select core.attach_audit('componentforge.documents');
+-- The extracted text (up to 10 MB) and each chunk's content are the document itself, not a
+-- change anyone needs to audit; copying them would make the log the biggest table.
+select core.attach_audit('componentforge.documents', 'extracted_text');
 
 create trigger document_chunks_touch_updated_at
   before update on componentforge.document_chunks
   for each row execute function core.touch_updated_at();
-select core.attach_audit('componentforge.document_chunks');
+select core.attach_audit('componentforge.document_chunks', 'content');
 
 create trigger conversations_touch_updated_at
   before update on componentforge.conversations
@@ -555,5 +591,6 @@ drop table componentforge.messages;
 drop table componentforge.conversations;
 drop table componentforge.document_chunks;
 drop table componentforge.documents;
+drop function componentforge.guard_counters();
 drop function componentforge.messages_count();
 drop function componentforge.document_chunks_count();

@@ -29,17 +29,19 @@ export interface IInsertDocumentChunksQuery {
   result: IInsertDocumentChunksResult;
 }
 
-const insertDocumentChunksIR: any = {"usedParamSet":{"documentId":true,"chunkIndexes":true,"contents":true,"tokenCounts":true,"vectorIds":true,"embeddingModels":true},"params":[{"name":"documentId","required":true,"transform":{"type":"scalar"},"locs":[{"a":315,"b":326}]},{"name":"chunkIndexes","required":true,"transform":{"type":"scalar"},"locs":[{"a":421,"b":434}]},{"name":"contents","required":true,"transform":{"type":"scalar"},"locs":[{"a":444,"b":453}]},{"name":"tokenCounts","required":true,"transform":{"type":"scalar"},"locs":[{"a":464,"b":476}]},{"name":"vectorIds","required":true,"transform":{"type":"scalar"},"locs":[{"a":486,"b":496}]},{"name":"embeddingModels","required":true,"transform":{"type":"scalar"},"locs":[{"a":507,"b":523}]}],"statement":"-- Adds a batch of a document's chunks in one statement from parallel arrays (one element per chunk); the statement trigger adds them to the document's chunk_count.\nwith inserted as (\n  insert into componentforge.document_chunks (document_id, chunk_index, content, token_count, vector_id, embedding_model)\n  select :documentId!::uuid, c.chunk_index, c.content, c.token_count, c.vector_id, c.embedding_model\n  from unnest(:chunkIndexes!::int[], :contents!::text[], :tokenCounts!::int[], :vectorIds!::text[], :embeddingModels!::text[])\n    as c(chunk_index, content, token_count, vector_id, embedding_model)\n  returning 1\n)\nselect count(*)::int as \"inserted!\"\nfrom inserted"};
+const insertDocumentChunksIR: any = {"usedParamSet":{"chunkIndexes":true,"contents":true,"tokenCounts":true,"vectorIds":true,"embeddingModels":true,"documentId":true},"params":[{"name":"chunkIndexes","required":true,"transform":{"type":"scalar"},"locs":[{"a":512,"b":525}]},{"name":"contents","required":true,"transform":{"type":"scalar"},"locs":[{"a":535,"b":544}]},{"name":"tokenCounts","required":true,"transform":{"type":"scalar"},"locs":[{"a":555,"b":567}]},{"name":"vectorIds","required":true,"transform":{"type":"scalar"},"locs":[{"a":577,"b":587}]},{"name":"embeddingModels","required":true,"transform":{"type":"scalar"},"locs":[{"a":598,"b":614}]},{"name":"documentId","required":true,"transform":{"type":"scalar"},"locs":[{"a":712,"b":723}]}],"statement":"-- Adds a batch of a document's chunks in one statement from parallel arrays (one element per chunk); the statement trigger adds them to the document's chunk_count. A document the caller cannot see (RLS) gets nothing: 0 inserted.\nwith inserted as (\n  insert into componentforge.document_chunks (document_id, chunk_index, content, token_count, vector_id, embedding_model)\n  select d.id, c.chunk_index, c.content, c.token_count, c.vector_id, c.embedding_model\n  from componentforge.documents d\n  cross join unnest(:chunkIndexes!::int[], :contents!::text[], :tokenCounts!::int[], :vectorIds!::text[], :embeddingModels!::text[])\n    as c(chunk_index, content, token_count, vector_id, embedding_model)\n  where d.id = :documentId!\n  returning 1\n)\nselect count(*)::int as \"inserted!\"\nfrom inserted"};
 
 /**
  * Query generated from SQL:
  * ```
- * -- Adds a batch of a document's chunks in one statement from parallel arrays (one element per chunk); the statement trigger adds them to the document's chunk_count.
+ * -- Adds a batch of a document's chunks in one statement from parallel arrays (one element per chunk); the statement trigger adds them to the document's chunk_count. A document the caller cannot see (RLS) gets nothing: 0 inserted.
  * with inserted as (
  *   insert into componentforge.document_chunks (document_id, chunk_index, content, token_count, vector_id, embedding_model)
- *   select :documentId!::uuid, c.chunk_index, c.content, c.token_count, c.vector_id, c.embedding_model
- *   from unnest(:chunkIndexes!::int[], :contents!::text[], :tokenCounts!::int[], :vectorIds!::text[], :embeddingModels!::text[])
+ *   select d.id, c.chunk_index, c.content, c.token_count, c.vector_id, c.embedding_model
+ *   from componentforge.documents d
+ *   cross join unnest(:chunkIndexes!::int[], :contents!::text[], :tokenCounts!::int[], :vectorIds!::text[], :embeddingModels!::text[])
  *     as c(chunk_index, content, token_count, vector_id, embedding_model)
+ *   where d.id = :documentId!
  *   returning 1
  * )
  * select count(*)::int as "inserted!"

@@ -1,10 +1,12 @@
 /* @name InsertDocumentChunks */
--- Adds a batch of a document's chunks in one statement from parallel arrays (one element per chunk); the statement trigger adds them to the document's chunk_count.
+-- Adds a batch of a document's chunks in one statement from parallel arrays (one element per chunk); the statement trigger adds them to the document's chunk_count. A document the caller cannot see (RLS) gets nothing: 0 inserted.
 with inserted as (
   insert into componentforge.document_chunks (document_id, chunk_index, content, token_count, vector_id, embedding_model)
-  select :documentId!::uuid, c.chunk_index, c.content, c.token_count, c.vector_id, c.embedding_model
-  from unnest(:chunkIndexes!::int[], :contents!::text[], :tokenCounts!::int[], :vectorIds!::text[], :embeddingModels!::text[])
+  select d.id, c.chunk_index, c.content, c.token_count, c.vector_id, c.embedding_model
+  from componentforge.documents d
+  cross join unnest(:chunkIndexes!::int[], :contents!::text[], :tokenCounts!::int[], :vectorIds!::text[], :embeddingModels!::text[])
     as c(chunk_index, content, token_count, vector_id, embedding_model)
+  where d.id = :documentId!
   returning 1
 )
 select count(*)::int as "inserted!"

@@ -4,6 +4,7 @@
  * Constraint wording comes from `COMMENT ON CONSTRAINT`, read from the catalog at codegen.
  */
 import { TRPCError } from '@trpc/server';
+import { camelCase } from 'camel-case';
 import pg from 'pg';
 import { constraints } from './generated/catalog.js';
 
@@ -73,7 +74,7 @@ function fromDatabaseError(err: pg.DatabaseError): TRPCError {
 
   // Messages of our own PL/pgSQL RAISE statements are written for people; others are not.
   const own = err.routine === 'exec_stmt_raise' ? err.message : undefined;
-  const ownFields = own && err.column ? [err.column] : [];
+  const ownFields = own && err.column ? [camelCase(err.column)] : [];
 
   switch (code) {
     case '23505': {
@@ -93,7 +94,7 @@ function fromDatabaseError(err: pg.DatabaseError): TRPCError {
       return ruleError('BAD_REQUEST', own ?? known?.message ?? `the ${table} breaks the rule ${err.constraint ?? 'check'}`, fields, err);
     }
     case '23502':
-      return ruleError('BAD_REQUEST', `${err.column ?? 'a value'} is required`, err.column ? [err.column] : [], err);
+      return ruleError('BAD_REQUEST', `${err.column ?? 'a value'} is required`, err.column ? [camelCase(err.column)] : [], err);
     case '23P01':
       return ruleError('CONFLICT', known?.message ?? `the ${table} overlaps an existing one`, known?.columns ?? [], err);
     case '22P02':

@@ -79,7 +79,8 @@ describe('conversations', () => {
       [`total_tokens_used = -1`, 'conversations_total_tokens_used_nonnegative'],
     ];
     for (const [set, constraint] of cases) {
-      expect(await app.sqlError(`update componentforge.conversations set ${set} where id = $1`, [id]), set).toEqual({ code: '23514', constraint });
+      // Triggers off: the counter and transition guards would refuse these before the CHECK is reached.
+      expect(await app.sqlError(`update componentforge.conversations set ${set} where id = $1`, [id], { triggers: false }), set).toEqual({ code: '23514', constraint });
     }
     expect(await app.sqlError(`insert into componentforge.conversations (user_id) values ($1)`, [MISSING_ID])).toEqual({
       code: '23503',

@@ -52,14 +52,20 @@ describe('documents', () => {
       [`chunk_count = -1`, 'documents_chunk_count_nonnegative'],
     ];
     for (const [set, constraint] of cases) {
-      expect(await app.sqlError(`update componentforge.documents set ${set} where id = $1`, [id]), set).toEqual({ code: '23514', constraint });
+      // Triggers off: the counter and transition guards would refuse these before the CHECK is reached.
+      expect(await app.sqlError(`update componentforge.documents set ${set} where id = $1`, [id], { triggers: false }), set).toEqual({ code: '23514', constraint });
     }
     expect(
       await app.sqlError(`insert into componentforge.documents (user_id, title, filename, file_path) values ($1, 't', 'f', 'p')`, [MISSING_ID]),
     ).toEqual({ code: '23503', constraint: 'documents_user_id_fkey' });
     // Through a procedure, the rule's own wording comes back.
     const viaApi = await failure(
-      app.probe({ token: user.token }).sql([{ text: `update componentforge.documents set processing_status = 'archived' where id = $1`, values: [id] }]),
+      app.probe({ token: user.token }).sql([
+        {
+          text: `insert into componentforge.documents (user_id, title, filename, file_path, processing_status) values ($1, 't', 'f', 'p', 'archived')`,
+          values: [user.id],
+        },
+      ]),
     );
     expect(viaApi).toMatchObject({ code: 'BAD_REQUEST', message: 'processing_status must be pending, processing, completed or failed' });
     expect(badFields(viaApi)).toEqual(['processingStatus']);

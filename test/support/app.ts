@@ -35,7 +35,7 @@ export interface TestApp {
   /** Runs SQL as the superuser acting as an admin (the guard trigger asks for one). */
   sqlAsAdmin(text: string, values?: unknown[]): Promise<pg.QueryResult>;
   /** The SQLSTATE and constraint a statement fails with as the superuser (no RLS, no API validation); throws if it succeeds. */
-  sqlError(text: string, values?: unknown[]): Promise<{ code?: string; constraint?: string }>;
+  sqlError(text: string, values?: unknown[], options?: { triggers?: boolean }): Promise<{ code?: string; constraint?: string }>;
   /** A pooled superuser connection to this file's database (release it). */
   superClient(): Promise<pg.PoolClient>;
   /** Runs SQL as the superuser on this file's database. */
@@ -89,12 +89,19 @@ export async function createTestApp(): Promise<TestApp & { close(): Promise<void
     probe: (request = {}) => createProbeCaller(createContext(services, request)),
     sql: (text, values) => superPool.query(text, values),
     superClient: () => superPool.connect(),
-    async sqlError(text, values) {
+    async sqlError(text, values, options = {}) {
+      const client = await superPool.connect();
       try {
-        await superPool.query(text, values);
+        await client.query('begin');
+        // Triggers off (replica role) to reach the constraint behind a guard trigger.
+        if (options.triggers === false) await client.query('set local session_replication_role = replica');
+        await client.query(text, values);
       } catch (err) {
         const e = err as { code?: string; constraint?: string };
         return { code: e.code, constraint: e.constraint };
+      } finally {
+        await client.query('rollback');
+        client.release();
       }
       throw new Error(`expected to fail: ${text}`);
     },

@@ -1,4 +1,5 @@
 import type { IDatabaseConnection } from '@pgtyped/runtime';
+import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { one } from '../../db/errors.js';
 import { findDocumentChunkCount } from '../../../sql/componentforge/documents.queries.js';
@@ -19,7 +20,7 @@ export const chunkInput = z.object({
   vectorId: textInput(100).nullable().optional(),
   embeddingModel: textInput(100).nullable().optional(),
 });
-export type ChunkInput = z.infer<typeof chunkInput>;
+type ChunkInput = z.infer<typeof chunkInput>;
 
 /** Chunks accepted by one call; each statement inserts up to BATCH of them. */
 export const MAX_CHUNKS = 20_000;
@@ -44,7 +45,9 @@ export async function insertChunks(db: IDatabaseConnection, documentId: string, 
       },
       db,
     );
-    inserted += row?.inserted ?? 0;
+    // Nothing inserted: RLS hid the document, or it does not exist.
+    if (!row?.inserted) throw new TRPCError({ code: 'NOT_FOUND', message: `document ${documentId} not found` });
+    inserted += row.inserted;
   }
   return inserted;
 }
@@ -57,7 +60,6 @@ export const chunksRouter = router({
   insertMany: authedProcedure
     .input(z.object({ documentId: z.uuid(), chunks: z.array(chunkInput).min(1).max(MAX_CHUNKS) }))
     .mutation(async ({ ctx, input }) => {
-      one(await findDocumentChunkCount.run({ id: input.documentId }, ctx.db), 'document', input.documentId);
       const inserted = await insertChunks(ctx.db, input.documentId, input.chunks);
       const after = one(await findDocumentChunkCount.run({ id: input.documentId }, ctx.db), 'document', input.documentId);
       return { documentId: input.documentId, inserted, chunkCount: after.chunkCount };

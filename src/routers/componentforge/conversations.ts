@@ -62,9 +62,12 @@ export const conversationsRouter = router({
 
   /** A conversation with all its messages in order: two queries, whatever the number of messages. */
   getWithMessages: authedProcedure.input(idInput).query(async ({ ctx, input }) => {
-    const conversation = one(await findConversationById.run({ id: input.id }, ctx.db), 'conversation', input.id);
-    const messages = await listMessagesOfConversations.run({ conversationIds: [conversation.id] }, ctx.db);
-    return { ...conversation, messages };
+    // Both go out together on the pipelined connection: one round trip.
+    const [conversations, messages] = await Promise.all([
+      findConversationById.run({ id: input.id }, ctx.db),
+      listMessagesOfConversations.run({ conversationIds: [input.id] }, ctx.db),
+    ]);
+    return { ...one(conversations, 'conversation', input.id), messages };
   }),
 
   /** The caller's conversations newest first, keyset-paginated by id (the seed's cursor pagination). */

@@ -90,12 +90,12 @@ export const documentsRouter = router({
 
   /** A document with its owner and all its chunks in order: two queries, whatever the number of chunks. */
   getFull: authedProcedure.input(idInput).query(async ({ ctx, input }) => {
-    const { ownerUsername, ownerEmail, ownerFullName, ...document } = one(
-      await findDocumentWithOwner.run({ id: input.id }, ctx.db),
-      'document',
-      input.id,
-    );
-    const chunks = await listAllDocumentChunks.run({ documentId: input.id }, ctx.db);
+    // Both go out together on the pipelined connection: one round trip.
+    const [documents, chunks] = await Promise.all([
+      findDocumentWithOwner.run({ id: input.id }, ctx.db),
+      listAllDocumentChunks.run({ documentId: input.id }, ctx.db),
+    ]);
+    const { ownerUsername, ownerEmail, ownerFullName, ...document } = one(documents, 'document', input.id);
     return { ...document, owner: { id: document.userId, username: ownerUsername, email: ownerEmail, fullName: ownerFullName }, chunks };
   }),
 
