@@ -114,6 +114,10 @@ end
 $$;
 comment on function core.audit_log_drop_partitions(timestamptz) is 'Maintenance: drop audit_log partitions that ended before the given time';
 
+-- Maintenance is the owner's: functions are executable by PUBLIC by default.
+revoke all on function core.audit_log_create_partitions(date, int) from public;
+revoke all on function core.audit_log_drop_partitions(timestamptz) from public;
+
 select core.audit_log_create_partitions(now()::date, 4);
 
 alter table core.audit_log enable row level security;

@@ -31,9 +31,10 @@ describe('user preferences', () => {
     const me = app.caller({ token: user.token });
     const updated = await me.preferences.update({ theme: 'light', llmTemperature: 1.2, ideType: 'vscode' });
     expect(updated).toMatchObject({ theme: 'light', llmTemperature: 1.2, ideType: 'vscode', llmMaxTokens: 2000, autoSync: false });
+    await new Promise((resolve) => setTimeout(resolve, 5));
     const cleared = await me.preferences.update({ ideType: null, autoSync: true });
     expect(cleared).toMatchObject({ theme: 'light', ideType: null, autoSync: true });
-    expect(cleared.updatedAt.getTime()).toBeGreaterThanOrEqual(updated.updatedAt.getTime());
+    expect(cleared.updatedAt.getTime()).toBeGreaterThan(updated.updatedAt.getTime());
   });
 
   it('refuses out-of-range values, in the API and in the database', async () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { PASSWORD, unique, useTestApp } from '../support/app.js';
 import { failure } from '../support/errors.js';
@@ -35,7 +36,7 @@ describe('auth: register, login, me', () => {
     // Only the SHA-256 of the token is stored, with the client's ip as INET.
     const { rows } = await app.sql(`select encode(token_hash, 'hex') as hash, host(ip) as ip, user_agent from core.auth_sessions where user_id = $1`, [me.id]);
     expect(rows).toHaveLength(1);
-    expect(rows[0]!.hash).not.toContain(login.token);
+    expect(rows[0]!.hash).toBe(createHash('sha256').update(login.token).digest('hex'));
     expect(rows[0]).toMatchObject({ ip: '198.51.100.4', user_agent: 'ua' });
 
     // The password is stored as an argon2id hash.
@@ -239,8 +240,10 @@ describe('row-level security on core.users and core.auth_sessions', () => {
     const alice = await app.newUser();
     const asAlice = app.probe({ token: alice.token });
     expect((await failure(asAlice.sql([{ text: `select * from core.begin_request(null, null, null, null)` }]))).code).toBe('FORBIDDEN');
-    // The login lookup is the one deliberate cross-user read, and it returns only that email's row.
-    const rows = await rowsAs(asAlice, `select count(*)::int as n from core.login_lookup($1)`, [alice.email]);
-    expect(rows).toEqual([{ n: 1 }]);
+    // The login lookup is the one deliberate cross-user read (it returns someone else's row,
+    // which RLS alone would hide), and only that email's row.
+    const bob = await app.newUser();
+    expect(await rowsAs(asAlice, `select id from core.users where id = $1`, [bob.id])).toEqual([]);
+    expect(await rowsAs(asAlice, `select id from core.login_lookup($1)`, [bob.email])).toEqual([{ id: bob.id }]);
   });
 });

@@ -168,3 +168,53 @@ describe('socrates row-level security', () => {
     expect(await rowsAs(adminProbe, `update socrates.projects set name = 'x' where id = $1 returning id`, [project.id])).toEqual([]);
   });
 });
+
+describe('socrates policies: what a refusal test cannot show', () => {
+  it('nobody files rows under another user: inserts and owner changes are checked (WITH CHECK)', async () => {
+    const alice = await app.newUser();
+    const bob = await app.newUser();
+    const mine = app.caller({ token: alice.token }).socrates;
+    const project = await mine.projects.create({ name: 'Alice' });
+    const session = await mine.sessions.start({ mode: 'chat' });
+    const document = await mine.documents.register({ filename: 'd', filePath: 'p' });
+    const message = await mine.messages.append({ sessionId: session.id, role: 'user', content: 'mine' });
+    const asBob = app.probe({ token: bob.token });
+    const forged: Array<[string, unknown[]]> = [
+      [`insert into socrates.sessions (owner_id) values ($1)`, [alice.id]],
+      [`insert into socrates.documents (owner_id, filename, file_path) values ($1, 'f', 'p')`, [alice.id]],
+      // Passes the composite FK and the active-session trigger: only the insert policy stops it.
+      [`insert into socrates.messages (session_id, user_id, role, content) values ($1, $2, 'user', 'as alice')`, [session.id, alice.id]],
+    ];
+    for (const [text, values] of forged) expect(await codeOf(asBob.sql([{ text, values }])), text).toBe('FORBIDDEN');
+
+    const asAlice = app.probe({ token: alice.token });
+    const freshSession = await mine.sessions.start({ mode: 'chat' });
+    const handOver: Array<[string, string]> = [
+      [`update socrates.projects set owner_id = $1 where id = $2`, project.id],
+      [`update socrates.sessions set owner_id = $1 where id = $2`, freshSession.id],
+      [`update socrates.documents set owner_id = $1 where id = $2`, document.id],
+      [`update socrates.messages set content = 'x', user_id = $1 where id = $2`, message.id],
+    ];
+    for (const [text, id] of handOver) expect(await codeOf(asAlice.sql([{ text, values: [bob.id, id] }])), text).toBe('FORBIDDEN');
+    // Her own message she may edit and delete.
+    expect(await rowsAs(asAlice, `update socrates.messages set content = 'edited' where id = $1 returning content`, [message.id])).toEqual([{ content: 'edited' }]);
+    expect(await rowsAs(asAlice, `delete from socrates.messages where id = $1 returning id`, [message.id])).toEqual([{ id: message.id }]);
+  });
+
+  it('admins read and delete any user\'s projects, sessions, messages and documents', async () => {
+    const user = await app.newUser();
+    const admin = await app.newAdmin();
+    const api = app.caller({ token: user.token }).socrates;
+    const project = await api.projects.create({ name: 'Moderated' });
+    const session = await api.sessions.start({ mode: 'review', projectId: project.id });
+    const message = await api.messages.append({ sessionId: session.id, role: 'user', content: 'spam' });
+    const document = await api.documents.register({ filename: 'd', filePath: 'p', projectId: project.id });
+    const asAdmin = app.probe({ token: admin.token });
+    for (const [table, id] of [['projects', project.id], ['sessions', session.id], ['documents', document.id]] as const) {
+      expect(await rowsAs(asAdmin, `select id from socrates.${table} where id = $1`, [id]), table).toEqual([{ id }]);
+    }
+    for (const [table, id] of [['messages', message.id], ['documents', document.id], ['sessions', session.id], ['projects', project.id]] as const) {
+      expect(await rowsAs(asAdmin, `delete from socrates.${table} where id = $1 returning id`, [id]), table).toEqual([{ id }]);
+    }
+  });
+});
