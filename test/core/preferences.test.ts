@@ -1,6 +1,7 @@
 import { TRPCError } from '@trpc/server';
 import { describe, expect, it } from 'vitest';
 import { useTestApp } from '../support/app.js';
+import { failure } from '../support/errors.js';
 import { rowsAs } from '../support/probe.js';
 
 const app = useTestApp();
@@ -41,7 +42,7 @@ describe('user preferences', () => {
     const user = await app.newUser();
     const me = app.caller({ token: user.token });
     for (const bad of [{ llmTemperature: 2.5 }, { llmTemperature: -0.1 }, { llmMaxTokens: 0 }, { llmMaxTokens: 200_001 }, { theme: '' }]) {
-      const err = await me.preferences.update(bad).catch((e: TRPCError) => e);
+      const err = await failure(me.preferences.update(bad));
       expect(err, JSON.stringify(bad)).toBeInstanceOf(TRPCError);
       expect((err as TRPCError).code).toBe('BAD_REQUEST');
     }
@@ -63,10 +64,9 @@ describe('user preferences', () => {
       constraint: 'user_preferences_user_id_key',
     });
     // A database error through the API names the rule.
-    const viaApi = await app
+    const viaApi = await failure(app
       .probe({ token: user.token })
-      .sql([{ text: `update core.user_preferences set llm_temperature = 3 where user_id = $1`, values: [user.id] }])
-      .catch((e: TRPCError) => e);
+      .sql([{ text: `update core.user_preferences set llm_temperature = 3 where user_id = $1`, values: [user.id] }]));
     expect(viaApi).toMatchObject({ code: 'BAD_REQUEST', message: 'llm_temperature must be between 0 and 2' });
   });
 
@@ -79,9 +79,8 @@ describe('user preferences', () => {
     expect(await rowsAs(asAlice, 'select id from core.user_preferences where id = $1', [bobs.id])).toEqual([]);
     expect(await rowsAs(asAlice, `update core.user_preferences set theme = 'pwned' where id = $1 returning id`, [bobs.id])).toEqual([]);
     expect(await rowsAs(asAlice, 'delete from core.user_preferences where id = $1 returning id', [bobs.id])).toEqual([]);
-    const forged = await asAlice
-      .sql([{ text: `insert into core.user_preferences (user_id) values ($1)`, values: [bob.id] }])
-      .catch((e: TRPCError) => e);
+    const forged = await failure(asAlice
+      .sql([{ text: `insert into core.user_preferences (user_id) values ($1)`, values: [bob.id] }]));
     expect((forged as TRPCError).code).toBe('FORBIDDEN');
     expect((await app.caller({ token: bob.token }).preferences.get()).theme).toBe('dark');
     // Admins read all, but do not edit someone else's preferences.

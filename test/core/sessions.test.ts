@@ -2,7 +2,7 @@ import { TRPCError } from '@trpc/server';
 import { describe, expect, it } from 'vitest';
 import { runMaintenance } from '../../src/db/maintenance.js';
 import { PASSWORD, unique, useTestApp } from '../support/app.js';
-import { codeOf } from '../support/errors.js';
+import { codeOf, failure } from '../support/errors.js';
 
 const app = useTestApp();
 
@@ -52,7 +52,7 @@ describe('auth sessions', () => {
     const user = await app.newUser();
     const other = await login(user.email);
     const me = app.caller({ token: user.token });
-    const wrong = await me.auth.changePassword({ currentPassword: 'Not-The-Password-1', newPassword: 'Brand-New-Secret-9' }).catch((e: TRPCError) => e);
+    const wrong = await failure(me.auth.changePassword({ currentPassword: 'Not-The-Password-1', newPassword: 'Brand-New-Secret-9' }));
     expect(wrong).toMatchObject({ code: 'BAD_REQUEST', message: 'currentPassword is incorrect' });
     expect(await codeOf(me.auth.changePassword({ currentPassword: PASSWORD, newPassword: 'weak' }))).toBe('BAD_REQUEST');
 
@@ -71,7 +71,7 @@ describe('login throttling (core.api_rate_limits)', () => {
     for (let i = 1; i < limit; i++) {
       expect(await codeOf(login(user.email, 'Wrong-Password-1'))).toBe('UNAUTHORIZED');
     }
-    const limited = await login(user.email).catch((e: TRPCError) => e);
+    const limited = await failure(login(user.email));
     expect(limited).toBeInstanceOf(TRPCError);
     expect((limited as TRPCError).code).toBe('TOO_MANY_REQUESTS');
     expect((limited as TRPCError).message).toMatch(/try again in \d+ s/);

@@ -1,7 +1,7 @@
 import { TRPCError } from '@trpc/server';
 import { describe, expect, it } from 'vitest';
 import { unique, useTestApp } from '../support/app.js';
-import { codeOf } from '../support/errors.js';
+import { codeOf, failure } from '../support/errors.js';
 
 const app = useTestApp();
 
@@ -18,7 +18,7 @@ describe('users.updateProfile', () => {
   it('refuses bad values and fields a user may not set', async () => {
     const user = await app.newUser();
     const me = app.caller({ token: user.token });
-    const bad = await me.users.updateProfile({ avatarUrl: 'javascript:alert(1)' }).catch((e: TRPCError) => e);
+    const bad = await failure(me.users.updateProfile({ avatarUrl: 'javascript:alert(1)' }));
     expect(bad).toMatchObject({ code: 'BAD_REQUEST' });
     expect(await codeOf(me.users.updateProfile({ role: 'admin' } as never))).toBe('BAD_REQUEST');
     expect(await codeOf(me.users.updateProfile({ fullName: '' }))).toBe('BAD_REQUEST');
@@ -43,7 +43,7 @@ describe('admin user management', () => {
     const api = app.caller({ token: admin.token });
     expect((await api.users.get({ id: user.id })).email).toBe(user.email);
     expect((await api.users.getByEmail({ email: user.email.toUpperCase() })).id).toBe(user.id);
-    const missing = await api.users.get({ id: '01900000-0000-7000-8000-00000000dead' }).catch((e: TRPCError) => e);
+    const missing = await failure(api.users.get({ id: '01900000-0000-7000-8000-00000000dead' }));
     expect(missing).toMatchObject({ code: 'NOT_FOUND', message: 'user 01900000-0000-7000-8000-00000000dead not found' });
     expect(await codeOf(api.users.get({ id: 'not-a-uuid' }))).toBe('BAD_REQUEST');
   });

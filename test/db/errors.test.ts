@@ -6,19 +6,14 @@ import { createPool } from '../../src/db/pool.js';
 import { createContext } from '../../src/server/context.js';
 import { createCallerFactory } from '../../src/server/trpc.js';
 import { PASSWORD, unique, useTestApp } from '../support/app.js';
+import { failure } from '../support/errors.js';
 import { probeRouter } from '../support/probe.js';
 
 const app = useTestApp();
 
 /** What a procedure running these statements fails with. */
-async function procedureError(statements: Array<{ text: string; values?: unknown[] }>, token?: string): Promise<TRPCError> {
-  try {
-    await app.probe({ token }).sql(statements.map((s) => ({ text: s.text, values: s.values ?? [] })));
-  } catch (err) {
-    if (err instanceof TRPCError) return err;
-    throw err;
-  }
-  throw new Error('expected the procedure to fail');
+function procedureError(statements: Array<{ text: string; values?: unknown[] }>, token?: string): Promise<TRPCError> {
+  return failure(app.probe({ token }).sql(statements.map((s) => ({ text: s.text, values: s.values ?? [] }))));
 }
 
 function fields(err: TRPCError): Record<string, string[]> | undefined {
@@ -28,7 +23,7 @@ function fields(err: TRPCError): Record<string, string[]> | undefined {
 describe('Postgres errors become tRPC errors that name the field and the rule', () => {
   it('23505 unique violation -> CONFLICT with the field', async () => {
     const user = await app.newUser();
-    const err = await app.caller().auth.register({ username: unique('dup'), email: user.email, password: PASSWORD }).catch((e: TRPCError) => e);
+    const err = await failure(app.caller().auth.register({ username: unique('dup'), email: user.email, password: PASSWORD }));
     expect(err).toBeInstanceOf(TRPCError);
     expect((err as TRPCError).code).toBe('CONFLICT');
     expect((err as TRPCError).message).toBe('email is already registered');
@@ -105,9 +100,8 @@ describe('Postgres errors become tRPC errors that name the field and the rule', 
   it('connection failures -> SERVICE_UNAVAILABLE: refused, pool exhausted, server shutting down', async () => {
     const refused = createPool('postgresql://nobody:x@127.0.0.1:1/none', { DB_POOL_SIZE: 1, DB_POOL_TIMEOUT_MS: 1000, DB_STATEMENT_TIMEOUT_MS: 0 }, app.services.log);
     try {
-      const err = await createCallerFactory(probeRouter)(createContext({ ...app.services, pool: refused }))
-        .sql([{ text: 'select 1' }])
-        .catch((e: TRPCError) => e);
+      const err = await failure(createCallerFactory(probeRouter)(createContext({ ...app.services, pool: refused }))
+        .sql([{ text: 'select 1' }]));
       expect((err as TRPCError).code).toBe('SERVICE_UNAVAILABLE');
       expect((err as TRPCError).message).toBe('The database is unavailable; try again shortly');
     } finally {
@@ -117,9 +111,8 @@ describe('Postgres errors become tRPC errors that name the field and the rule', 
     const tiny = createPool(app.url, { DB_POOL_SIZE: 1, DB_POOL_TIMEOUT_MS: 100, DB_STATEMENT_TIMEOUT_MS: 0 }, app.services.log);
     const held = await tiny.connect();
     try {
-      const err = await createCallerFactory(probeRouter)(createContext({ ...app.services, pool: tiny }))
-        .sql([{ text: 'select 1' }])
-        .catch((e: TRPCError) => e);
+      const err = await failure(createCallerFactory(probeRouter)(createContext({ ...app.services, pool: tiny }))
+        .sql([{ text: 'select 1' }]));
       expect((err as TRPCError).code).toBe('SERVICE_UNAVAILABLE');
     } finally {
       held.release();

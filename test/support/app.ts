@@ -51,7 +51,7 @@ export function unique(prefix: string): string {
   return `${prefix}${process.pid}x${counter}x${randomBytes(2).toString('hex')}`;
 }
 
-export async function createTestApp(): Promise<TestApp & { close(): Promise<void> }> {
+async function createTestApp(): Promise<TestApp & { close(): Promise<void> }> {
   const server = inject('testServer');
   const name = `${server.template}_${randomBytes(5).toString('hex')}`;
   const admin = new pg.Client({ connectionString: server.adminUrl });

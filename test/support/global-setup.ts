@@ -2,7 +2,7 @@
  * One PostgreSQL server for the whole run: TEST_DATABASE_URL if set (a role that may create
  * roles and databases), else a testcontainers PostgreSQL when a Docker engine answers, else
  * an embedded server in a temporary folder. The migrations run once, into a template
- * database; every test file gets its own copy of it (test/support/database.ts).
+ * database; every test file gets its own copy of it (test/support/app.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
