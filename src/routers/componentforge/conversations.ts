@@ -14,9 +14,9 @@ import {
   listMessagesOfConversations,
   type IListMessagesOfConversationsResult,
 } from '../../../sql/componentforge/messages.queries.js';
-import { cursorInput, limitInput, page } from '../../server/cursor.js';
+import { cursorInput, idKey, limitInput, page, timeKey, timePage } from '../../server/cursor.js';
 import { authedProcedure, router } from '../../server/trpc.js';
-import { idInput, idKey, textInput, timeKey, timePage } from './inputs.js';
+import { idInput, textInput } from './inputs.js';
 
 const settings = {
   title: textInput(500).optional(),

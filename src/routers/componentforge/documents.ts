@@ -14,10 +14,10 @@ import {
   listPendingDocuments,
   listUserDocumentsByStatus,
 } from '../../../sql/componentforge/documents.queries.js';
-import { cursorInput, limitInput } from '../../server/cursor.js';
+import { cursorInput, limitInput, timeKey, timePage } from '../../server/cursor.js';
 import { adminProcedure, authedProcedure, router } from '../../server/trpc.js';
 import { MAX_CHUNKS, chunkInput, insertChunks } from './chunks.js';
-import { idInput, textInput, timeKey, timePage } from './inputs.js';
+import { idInput, textInput } from './inputs.js';
 
 const uploadFields = {
   title: textInput(500),

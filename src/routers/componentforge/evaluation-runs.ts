@@ -9,9 +9,9 @@ import {
   listEvaluationRunsByStatus,
   updateEvaluationRun,
 } from '../../../sql/componentforge/evaluation_runs.queries.js';
-import { cursorInput, limitInput, page } from '../../server/cursor.js';
+import { cursorInput, idKey, limitInput, page } from '../../server/cursor.js';
 import { adminProcedure, authedProcedure, router } from '../../server/trpc.js';
-import { idInput, idKey, jsonObjectInput, textInput } from './inputs.js';
+import { idInput, jsonObjectInput, textInput } from './inputs.js';
 
 const descriptionInput = z.string().trim().max(5000);
 

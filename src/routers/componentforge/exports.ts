@@ -9,9 +9,9 @@ import {
   listFastExports,
   markExportUsed,
 } from '../../../sql/componentforge/requirement_exports.queries.js';
-import { cursorInput, decodeCursor, limitInput, page } from '../../server/cursor.js';
+import { cursorInput, decodeCursor, limitInput, page, timeKey, timePage } from '../../server/cursor.js';
 import { authedProcedure, router } from '../../server/trpc.js';
-import { countInput, idInput, jsonObjectInput, textInput, timeKey, timePage } from './inputs.js';
+import { countInput, idInput, jsonObjectInput, textInput } from './inputs.js';
 
 
 // What a user sees here is what RLS shows them: their own exports, or everyone's for an admin

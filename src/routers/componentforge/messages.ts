@@ -9,9 +9,9 @@ import {
   listConversationMessages,
   listMessageThread,
 } from '../../../sql/componentforge/messages.queries.js';
-import { cursorInput, limitInput } from '../../server/cursor.js';
+import { cursorInput, limitInput, timeKey, timePage } from '../../server/cursor.js';
 import { authedProcedure, router } from '../../server/trpc.js';
-import { countInput, idInput, timeKey, timePage } from './inputs.js';
+import { countInput, idInput } from './inputs.js';
 
 
 export const messagesRouter = router({

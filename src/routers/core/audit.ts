@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { coreAuditLogActionSchema } from '../../db/generated/catalog.js';
 import { listAuditEntries } from '../../../sql/core/audit_log.queries.js';
-import { cursorInput, decodeCursor, limitInput, page } from '../../server/cursor.js';
+import { cursorInput, limitInput, timeKey, timePage } from '../../server/cursor.js';
 import { adminProcedure, router } from '../../server/trpc.js';
 
 export const auditRouter = router({
@@ -21,7 +21,7 @@ export const auditRouter = router({
       }),
     )
     .query(async ({ ctx, input }) => {
-      const [beforeAt, beforeId] = input.cursor ? decodeCursor(input.cursor, z.tuple([z.string().max(64), z.uuid()])) : [null, null];
+      const [beforeAt, beforeId] = timeKey(input.cursor);
       const rows = await listAuditEntries.run(
         {
           actorId: input.actorId ?? null,
@@ -37,7 +37,6 @@ export const auditRouter = router({
         },
         ctx.db,
       );
-      const result = page(rows, input.limit, (row) => [row.cursorAt, row.id]);
-      return { items: result.items.map(({ cursorAt: _, ...entry }) => entry), nextCursor: result.nextCursor };
+      return timePage(rows, input.limit);
     }),
 });

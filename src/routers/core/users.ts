@@ -4,7 +4,7 @@ import { coreUsersRoleSchema, coreUsersStatusSchema } from '../../db/generated/c
 import { one } from '../../db/errors.js';
 import { revokeSessionsExcept } from '../../../sql/core/auth_sessions.queries.js';
 import { findUserByEmail, findUserById, listUsers, setUserRole, setUserStatus, updateProfile } from '../../../sql/core/users.queries.js';
-import { cursorInput, decodeCursor, limitInput, page, prefixPattern } from '../../server/cursor.js';
+import { cursorInput, idKey, limitInput, page, prefixPattern } from '../../server/cursor.js';
 import { adminProcedure, authedProcedure, router } from '../../server/trpc.js';
 import { emailInput, nameInput } from './auth.js';
 
@@ -39,7 +39,7 @@ export const usersRouter = router({
       }),
     )
     .query(async ({ ctx, input }) => {
-      const after = input.cursor ? decodeCursor(input.cursor, z.tuple([z.uuid()]))[0] : null;
+      const after = idKey(input.cursor);
       const rows = await listUsers.run(
         {
           status: input.status ?? null,

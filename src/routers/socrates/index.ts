@@ -34,7 +34,7 @@ import {
   setSessionStatus,
   startSession,
 } from '../../../sql/socrates/sessions.queries.js';
-import { cursorInput, decodeCursor, limitInput, page } from '../../server/cursor.js';
+import { cursorInput, idKey, limitInput, page, timeKey, timePage } from '../../server/cursor.js';
 import { authedProcedure, router } from '../../server/trpc.js';
 
 // Inputs mirror the CHECK constraints; the database stays the authority.
@@ -42,7 +42,6 @@ const id = z.object({ id: z.uuid() });
 const name = z.string().trim().min(1).max(255);
 const technologyStack = z.array(z.string().trim().min(1).max(100)).max(100);
 const metadata = z.record(z.string(), z.json());
-const beforeId = (cursor: string | undefined) => (cursor ? decodeCursor(cursor, z.tuple([z.uuid()]))[0] : null);
 
 const projects = router({
   /** Creates a project for the caller. */
@@ -103,7 +102,7 @@ const projects = router({
     .input(z.object({ status: socratesProjectsStatusSchema.optional(), cursor: cursorInput, limit: limitInput }))
     .query(async ({ ctx, input }) => {
       const rows = await listProjects.run(
-        { ownerId: ctx.user.id, status: input.status ?? null, before: beforeId(input.cursor), limit: input.limit },
+        { ownerId: ctx.user.id, status: input.status ?? null, before: idKey(input.cursor), limit: input.limit },
         ctx.db,
       );
       return page(rows, input.limit, (row) => [row.id]);
@@ -181,7 +180,7 @@ const sessions = router({
           ownerId: ctx.user.id,
           projectId: input.projectId ?? null,
           status: input.status ?? null,
-          before: beforeId(input.cursor),
+          before: idKey(input.cursor),
           limit: input.limit,
         },
         ctx.db,
@@ -221,10 +220,9 @@ const messages = router({
   list: authedProcedure
     .input(z.object({ sessionId: z.uuid(), cursor: cursorInput, limit: limitInput }))
     .query(async ({ ctx, input }) => {
-      const [afterAt, afterId] = input.cursor ? decodeCursor(input.cursor, z.tuple([z.string().max(64), z.uuid()])) : [null, null];
+      const [afterAt, afterId] = timeKey(input.cursor);
       const rows = await listMessages.run({ sessionId: input.sessionId, afterAt, afterId, limit: input.limit }, ctx.db);
-      const result = page(rows, input.limit, (row) => [row.cursorAt, row.id]);
-      return { items: result.items.map(({ cursorAt: _, ...message }) => message), nextCursor: result.nextCursor };
+      return timePage(rows, input.limit);
     }),
 });
 
@@ -291,7 +289,7 @@ const documents = router({
           ownerId: ctx.user.id,
           projectId: input.projectId ?? null,
           status: input.status ?? null,
-          before: beforeId(input.cursor),
+          before: idKey(input.cursor),
           limit: input.limit,
         },
         ctx.db,
