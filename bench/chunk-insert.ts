@@ -6,14 +6,13 @@
  * chunk_count triggers fire for all of them alike.
  */
 import type { Services } from '../src/server/context.js';
-import { insertDocumentChunks } from '../sql/componentforge/document_chunks.queries.js';
+import { insertChunks } from '../src/routers/componentforge/chunks.js';
 import { pgTypedConnection } from '../src/db/connection.js';
 import { median, type BenchDatabase, type Result } from './measure.js';
 import { caller, closeRawPool, newUser, rawPool, rawRequest } from './support.js';
 
 const ROWS = 10_000;
 const ROUNDS = 7;
-const BATCH = 5_000;
 
 export async function benchChunkInsert(db: BenchDatabase, services: Services): Promise<Result[]> {
   const user = await newUser(services);
@@ -43,24 +42,7 @@ export async function benchChunkInsert(db: BenchDatabase, services: Services): P
       {
         name: 'raw pg: our unnest statement, without tRPC',
         fn: (documentId) =>
-          rawRequest(raw, user.token, async (client) => {
-            const connection = pgTypedConnection(client, true);
-            for (let start = 0; start < ROWS; start += BATCH) {
-              const batch = chunks.slice(start, start + BATCH);
-              const none = batch.map(() => null) as unknown as string[];
-              await insertDocumentChunks.run(
-                {
-                  documentId,
-                  chunkIndexes: batch.map((c) => c.chunkIndex),
-                  contents: batch.map((c) => c.content),
-                  tokenCounts: batch.map((c) => c.tokenCount),
-                  vectorIds: none,
-                  embeddingModels: none,
-                },
-                connection,
-              );
-            }
-          }),
+          rawRequest(raw, user.token, (client) => insertChunks(pgTypedConnection(client, true), documentId, chunks)),
       },
       { name: 'componentforge.chunks.insertMany', fn: (documentId) => api.chunks.insertMany({ documentId, chunks }) },
     ];
