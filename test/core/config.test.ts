@@ -79,6 +79,17 @@ describe('system configuration', () => {
     expect(Object.fromEntries(writes.map((w) => [w.key, w.v]))).toEqual({ 'payments.api_key': '[redacted]', 'audit.visible': 'plain' });
   });
 
+  it('sensitive values of every type are accepted (their type is checked before encryption) and read back typed', async () => {
+    const admin = await app.newAdmin();
+    const api = app.caller({ token: admin.token });
+    await api.config.set({ key: 'secret.int', type: 'integer', value: 42, isSensitive: true });
+    await api.config.set({ key: 'secret.bool', type: 'boolean', value: true, isSensitive: true });
+    await api.config.set({ key: 'secret.json', type: 'json', value: { k: [1] }, isSensitive: true });
+    expect((await api.config.reveal({ key: 'secret.int' })).value).toBe(42);
+    expect((await api.config.reveal({ key: 'secret.bool' })).value).toBe(true);
+    expect((await api.config.reveal({ key: 'secret.json' })).value).toEqual({ k: [1] });
+  });
+
   it('signed-in users read non-sensitive settings only; anonymous nothing; only admins write', async () => {
     const admin = await app.newAdmin();
     const user = await app.newUser();

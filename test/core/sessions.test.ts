@@ -129,4 +129,16 @@ describe('login throttling (core.api_rate_limits)', () => {
     expect(await codeOf(app.probe({ token: admin.token }).sql([{ text: `delete from core.api_rate_limits` }]))).toBe('FORBIDDEN');
     expect(await codeOf(app.probe({ token: user.token }).sql([{ text: `select * from core.rate_limit_hit('x', 'y', null, 60)` }]))).toBe('FORBIDDEN');
   });
+
+  it('the counters\' CHECKs hold, and a user\'s counters go with the user', async () => {
+    const insert = (endpoint: string, subject: string, count: number) =>
+      app.sqlError(`insert into core.api_rate_limits (endpoint, subject, request_count, window_start) values ($1, $2, $3, now())`, [endpoint, subject, count]);
+    expect(await insert('', 'ip:x', 1)).toEqual({ code: '23514', constraint: 'api_rate_limits_endpoint_length' });
+    expect(await insert('e', 'x'.repeat(301), 1)).toEqual({ code: '23514', constraint: 'api_rate_limits_subject_length' });
+    expect(await insert('e', 'ip:x', -1)).toEqual({ code: '23514', constraint: 'api_rate_limits_request_count_nonnegative' });
+    const user = await app.newUser();
+    await app.sql(`insert into core.api_rate_limits (user_id, endpoint, subject, request_count, window_start) values ($1, 'e', $2, 1, now())`, [user.id, `session:${user.id}`]);
+    await app.sql(`delete from core.users where id = $1`, [user.id]);
+    expect((await app.sql(`select 1 from core.api_rate_limits where user_id = $1`, [user.id])).rowCount).toBe(0);
+  });
 });

@@ -79,11 +79,26 @@ describe('migrations', () => {
     );
     expect(rows[0]).toEqual({ owner: OWNER_ROLE, superuser: false, bypassrls: false });
     const { rows: roles } = await inspector.query<{ rolname: string; rolbypassrls: boolean; rolsuper: boolean }>(
-      `select rolname, rolbypassrls, rolsuper from pg_roles where rolname in ('app_request', 'app_auth') order by rolname`,
+      `select rolname, rolbypassrls, rolsuper from pg_roles where rolname in ('app_request', 'app_auth', 'app_audit') order by rolname`,
     );
     expect(roles).toEqual([
+      { rolname: 'app_audit', rolbypassrls: false, rolsuper: false },
       { rolname: 'app_auth', rolbypassrls: false, rolsuper: false },
       { rolname: 'app_request', rolbypassrls: false, rolsuper: false },
+    ]);
+    // The owner may switch to these roles but inherits none of them: app_auth's read-everything
+    // policies must not apply to the owner's own connections. (The ADMIN grant a CREATEROLE
+    // owner gets for the roles it created carries neither option and is left out.)
+    const { rows: memberships } = await inspector.query(
+      `select r.rolname, m.inherit_option as inherit, m.set_option as set from pg_auth_members m
+         join pg_roles r on r.oid = m.roleid join pg_roles u on u.oid = m.member
+        where u.rolname = $1 and r.rolname like 'app\_%' and not m.admin_option order by r.rolname`,
+      [OWNER_ROLE],
+    );
+    expect(memberships).toEqual([
+      { rolname: 'app_audit', inherit: false, set: true },
+      { rolname: 'app_auth', inherit: false, set: true },
+      { rolname: 'app_request', inherit: false, set: true },
     ]);
   });
 });

@@ -57,3 +57,14 @@ describe('PgTyped types match what pg returns at run time', () => {
     expect(me.fullName).toBeNull();
   });
 });
+
+describe('core.uuidv7', () => {
+  it('makes version 7 ids in time order', async () => {
+    const { rows } = await app.sql<{ id: string }>(`select core.uuidv7()::text as id from generate_series(1, 50)`);
+    const ids = rows.map((r) => r.id);
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect([...ids].sort()).toEqual(ids);
+    // The first 48 bits are the current unix time in milliseconds.
+    expect(Math.abs(parseInt(ids[0]!.replace(/-/g, '').slice(0, 12), 16) - Date.now())).toBeLessThan(60_000);
+  });
+});
