@@ -111,16 +111,17 @@ export interface IUpdateProjectQuery {
   result: IUpdateProjectResult;
 }
 
-const updateProjectIR: any = {"usedParamSet":{"patch":true,"id":true},"params":[{"name":"patch","required":false,"transform":{"type":"scalar"},"locs":[{"a":164,"b":169},{"a":192,"b":197},{"a":265,"b":270},{"a":300,"b":305},{"a":387,"b":392},{"a":426,"b":431}]},{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":498,"b":501}]}],"statement":"-- Changes the fields present in the patch (keyed by API field name): name, description, technologyStack.\nupdate socrates.projects\nset name             = case when :patch::jsonb ? 'name' then :patch::jsonb ->> 'name' else name end,\n    description      = case when :patch::jsonb ? 'description' then :patch::jsonb ->> 'description' else description end,\n    technology_stack = case when :patch::jsonb ? 'technologyStack' then :patch::jsonb -> 'technologyStack' else technology_stack end\nwhere id = :id!\nreturning id, owner_id, name, description, status, technology_stack, created_at, updated_at"};
+const updateProjectIR: any = {"usedParamSet":{"patch":true,"id":true},"params":[{"name":"patch","required":false,"transform":{"type":"scalar"},"locs":[{"a":271,"b":276},{"a":299,"b":304},{"a":372,"b":377},{"a":407,"b":412},{"a":494,"b":499},{"a":540,"b":545}]},{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":621,"b":624}]}],"statement":"-- Changes the fields present in the patch (keyed by API field name): name, description, technologyStack.\n-- A JSON null clears technology_stack to SQL NULL (the seed's column is nullable), not to a jsonb 'null'.\nupdate socrates.projects\nset name             = case when :patch::jsonb ? 'name' then :patch::jsonb ->> 'name' else name end,\n    description      = case when :patch::jsonb ? 'description' then :patch::jsonb ->> 'description' else description end,\n    technology_stack = case when :patch::jsonb ? 'technologyStack' then nullif(:patch::jsonb -> 'technologyStack', 'null') else technology_stack end\nwhere id = :id!\nreturning id, owner_id, name, description, status, technology_stack, created_at, updated_at"};
 
 /**
  * Query generated from SQL:
  * ```
  * -- Changes the fields present in the patch (keyed by API field name): name, description, technologyStack.
+ * -- A JSON null clears technology_stack to SQL NULL (the seed's column is nullable), not to a jsonb 'null'.
  * update socrates.projects
  * set name             = case when :patch::jsonb ? 'name' then :patch::jsonb ->> 'name' else name end,
  *     description      = case when :patch::jsonb ? 'description' then :patch::jsonb ->> 'description' else description end,
- *     technology_stack = case when :patch::jsonb ? 'technologyStack' then :patch::jsonb -> 'technologyStack' else technology_stack end
+ *     technology_stack = case when :patch::jsonb ? 'technologyStack' then nullif(:patch::jsonb -> 'technologyStack', 'null') else technology_stack end
  * where id = :id!
  * returning id, owner_id, name, description, status, technology_stack, created_at, updated_at
  * ```

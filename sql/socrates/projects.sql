@@ -12,10 +12,11 @@ where id = :id!;
 
 /* @name UpdateProject */
 -- Changes the fields present in the patch (keyed by API field name): name, description, technologyStack.
+-- A JSON null clears technology_stack to SQL NULL (the seed's column is nullable), not to a jsonb 'null'.
 update socrates.projects
 set name             = case when :patch::jsonb ? 'name' then :patch::jsonb ->> 'name' else name end,
     description      = case when :patch::jsonb ? 'description' then :patch::jsonb ->> 'description' else description end,
-    technology_stack = case when :patch::jsonb ? 'technologyStack' then :patch::jsonb -> 'technologyStack' else technology_stack end
+    technology_stack = case when :patch::jsonb ? 'technologyStack' then nullif(:patch::jsonb -> 'technologyStack', 'null') else technology_stack end
 where id = :id!
 returning id, owner_id, name, description, status, technology_stack, created_at, updated_at;
 
