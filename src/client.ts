@@ -3,8 +3,8 @@
  * its input and output types, batching calls made in the same tick into one HTTP request.
  */
 import { createTRPCClient, httpBatchLink } from '@trpc/client';
-import superjson from 'superjson';
 import type { AppRouter } from './routers/_app.js';
+import { transformer } from './server/transformer.js';
 
 export type { AppRouter };
 
@@ -20,7 +20,7 @@ export function createClient(url: string, options: ClientOptions = {}) {
     links: [
       httpBatchLink({
         url: base.endsWith('/trpc') ? base : `${base}/trpc`,
-        transformer: superjson,
+        transformer,
         headers: () => {
           const token = typeof options.token === 'function' ? options.token() : options.token;
           return { ...options.headers, ...(token ? { authorization: `Bearer ${token}` } : {}) };

@@ -12,7 +12,6 @@
 import type { IDatabaseConnection } from '@pgtyped/runtime';
 import { initTRPC, TRPCError } from '@trpc/server';
 import pg from 'pg';
-import superjson from 'superjson';
 import { hashToken } from '../auth/tokens.js';
 import { pgTypedConnection } from '../db/connection.js';
 import { lease, type Lease } from '../db/pool.js';
@@ -20,6 +19,7 @@ import { RuleViolation, toTRPCError } from '../db/errors.js';
 import { beginRequest } from '../../sql/core/request.queries.js';
 import type { Context } from './context.js';
 import { RateLimited, hitRateLimits, type RateRule } from './rate-limit.js';
+import { transformer, WireError } from './transformer.js';
 
 export interface SessionUser {
   id: string;
@@ -44,22 +44,54 @@ function validationErrors(error: TRPCError): Record<string, string[]> | undefine
   return fields;
 }
 
+/**
+ * Seconds a client should wait before retrying a 503: long enough for a pool that was full to
+ * drain or a restarting database to come back, short enough not to keep a user waiting.
+ */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
+
+/** When to come back (the Retry-After header and data.retryAfterSeconds): throttled calls and 503s. */
+export function retryAfterSeconds(error: TRPCError): number | undefined {
+  if (error.cause instanceof RateLimited) return error.cause.retryAfterSeconds;
+  if (error.code === 'SERVICE_UNAVAILABLE') return UNAVAILABLE_RETRY_AFTER_SECONDS;
+  return undefined;
+}
+
+/** Causes whose message we wrote for clients; any other cause's text is the engine's. */
+function isOwnCause(cause: unknown): boolean {
+  return cause instanceof RuleViolation || cause instanceof RateLimited || cause instanceof WireError || cause instanceof TRPCError;
+}
+
+/**
+ * The message a client sees. tRPC turns an unexpected error into a TRPCError that keeps its
+ * message: JSON.parse's "Unexpected token ...", V8's "Cannot create a string longer than ..."
+ * or "Maximum call stack size exceeded", pg's own text. Such text is replaced by words of ours;
+ * the log keeps the original.
+ */
+function clientMessage(error: TRPCError, validation: Record<string, string[]> | undefined, message: string): string {
+  if (error.code === 'INTERNAL_SERVER_ERROR') return 'Internal server error';
+  if (validation) return Object.entries(validation).map(([field, messages]) => `${field}: ${messages.join('; ')}`).join('; ');
+  if (error.code === 'PAYLOAD_TOO_LARGE') return message === 'PAYLOAD_TOO_LARGE' ? 'The request body is too large' : message;
+  const cause = error.cause;
+  if (cause !== undefined && !isOwnCause(cause) && (message === cause.message || message === error.code)) {
+    if (cause instanceof SyntaxError) return 'The request is not valid JSON';
+    if (error.code === 'BAD_REQUEST' || error.code === 'PARSE_ERROR') return 'The request could not be read';
+    return 'The request failed';
+  }
+  return message;
+}
+
 /** Procedure metadata: `writes` marks a query procedure that writes (it then commits before answering). */
 export interface ProcedureMeta {
   writes?: boolean;
 }
 
 const t = initTRPC.context<Context>().meta<ProcedureMeta>().create({
-  transformer: superjson,
+  transformer,
   isDev: false,
   errorFormatter({ shape, error, ctx }) {
     const validation = validationErrors(error);
-    const internal = error.code === 'INTERNAL_SERVER_ERROR';
-    const message = internal
-      ? 'Internal server error'
-      : validation
-        ? Object.entries(validation).map(([field, messages]) => `${field}: ${messages.join('; ')}`).join('; ')
-        : shape.message;
+    const message = clientMessage(error, validation, shape.message);
     return {
       ...shape,
       message,
@@ -69,7 +101,7 @@ const t = initTRPC.context<Context>().meta<ProcedureMeta>().create({
         path: shape.data.path,
         requestId: ctx?.request.requestId,
         fieldErrors: validation ?? (error.cause instanceof RuleViolation ? error.cause.fieldErrors : undefined),
-        retryAfterSeconds: error.cause instanceof RateLimited ? error.cause.retryAfterSeconds : undefined,
+        retryAfterSeconds: retryAfterSeconds(error),
         ...(ctx?.config.NODE_ENV === 'development' && error.stack ? { stack: error.stack } : {}),
       },
     };

@@ -11,6 +11,7 @@ import {
   type IFindConfigResult,
 } from '../../../sql/core/system_configurations.queries.js';
 import { cursorInput, decodeCursor, limitInput, page } from '../../server/cursor.js';
+import { cappedJson } from '../../server/json-input.js';
 import { adminProcedure, authedProcedure, router } from '../../server/trpc.js';
 
 const configKey = z
@@ -28,7 +29,8 @@ const typedValue = z.discriminatedUnion('type', [
   z.object({ type: z.literal('string'), value: z.string().max(50_000).nullable() }),
   z.object({ type: z.literal('integer'), value: integerValue.nullable() }),
   z.object({ type: z.literal('boolean'), value: z.boolean().nullable() }),
-  z.object({ type: z.literal('json'), value: z.json().nullable() }),
+  // Characters, as system_configurations_config_value_length counts them.
+  z.object({ type: z.literal('json'), value: cappedJson(z.json().nullable(), 100_000, 'characters') }),
 ]);
 
 const setInput = z.intersection(

@@ -35,13 +35,14 @@ import {
   startSession,
 } from '../../../sql/socrates/sessions.queries.js';
 import { cursorInput, idKey, limitInput, page, timeKey, timePage } from '../../server/cursor.js';
+import { JSON_SMALL_BYTES, jsonObjectInput } from '../../server/json-input.js';
 import { authedProcedure, router } from '../../server/trpc.js';
 
 // Inputs mirror the CHECK constraints; the database stays the authority.
 const id = z.object({ id: z.uuid() });
 const name = z.string().trim().min(1).max(255);
 const technologyStack = z.array(z.string().trim().min(1).max(100)).max(100);
-const metadata = z.record(z.string(), z.json());
+const metadata = jsonObjectInput(JSON_SMALL_BYTES); // 64 KiB, as messages_metadata_size
 
 const projects = router({
   /** Creates a project for the caller. */
