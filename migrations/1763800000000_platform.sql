@@ -30,10 +30,6 @@ begin
 end
 $$;
 
--- The owner may switch to these roles (SET) but does not inherit their privileges: a policy
--- written for app_auth must never apply to the owner's own connections.
-grant app_request to current_user with inherit false, set true;
-grant app_auth to current_user with inherit false, set true;
 
 -- ===== Schemas =====
 create schema core;
@@ -52,6 +48,43 @@ comment on schema componentforge is 'ComponentForge (seed 004): RAG documents, t
 
 grant usage on schema core, verificai, scraper, socrates, exportsathi, componentforge to app_request;
 grant usage on schema core to app_auth;
+
+-- ===== Role membership =====
+-- The owner may switch to these roles (SET) but does not inherit their privileges: a policy
+-- written for app_auth must never apply to the owner's own connections. core.use_role grants
+-- that (PostgreSQL 16+: the grant's INHERIT FALSE, SET TRUE; 15: plain membership, with the
+-- owner made NOINHERIT, which Down leaves as it is: other databases of the owner may rely on it). Another deployment's owner on the same cluster may have created the
+-- roles; then a superuser or that owner grants them (src/db/lifecycle.ts provisionOwner does).
+create function core.use_role(role_name name) returns void
+language plpgsql
+set search_path = pg_catalog
+as $$
+declare
+  pg16 boolean := current_setting('server_version_num')::int >= 160000;
+begin
+  if not pg16 and (select rolinherit from pg_roles where rolname = current_user) then
+    -- NOINHERIT also ends the owner's inherited rights as pg_database_owner; src/db/migrate.ts
+    -- grants it the one it needs from that (creating in schema public) in each database.
+    execute format('alter role %I noinherit', current_user);
+    raise notice 'role % is now NOINHERIT: on PostgreSQL 15 that keeps it from holding the rights of the request roles', current_user;
+  end if;
+  if pg_has_role(current_user, role_name, case when pg16 then 'SET' else 'MEMBER' end) then
+    return;
+  end if;
+  begin
+    execute format('grant %I to current_user%s', role_name, case when pg16 then ' with inherit false, set true' else '' end);
+  exception when insufficient_privilege then
+    raise exception 'role % may not use role %, which another deployment on this server created', current_user, role_name
+      using hint = format('A superuser, or the owner role of that deployment, runs: grant %I to %I with inherit false, set true; then migrate again.',
+                          role_name, current_user);
+  end;
+end
+$$;
+comment on function core.use_role(name) is 'Migrations only: lets the owner SET ROLE to a shared role without inheriting its rights';
+revoke all on function core.use_role(name) from public; -- functions are executable by PUBLIC by default
+
+select core.use_role('app_request');
+select core.use_role('app_auth');
 
 -- ===== Ids: UUIDv7 =====
 -- Time-ordered ids keep btree inserts at the right edge of the index. PostgreSQL 18 has
@@ -118,6 +151,7 @@ comment on function core.touch_updated_at() is 'BEFORE UPDATE trigger: keeps upd
 -- Down Migration
 
 drop function core.touch_updated_at();
+drop function core.use_role(name);
 drop function core.is_admin();
 drop function core.current_user_role();
 drop function core.current_user_id();
@@ -135,15 +169,15 @@ drop schema core;
 do $$
 begin
   drop role app_auth;
-exception when dependent_objects_still_exist then
-  raise notice 'role app_auth is still used by another database on this server; kept';
+exception when dependent_objects_still_exist or insufficient_privilege then
+  raise notice 'role app_auth is still used by another database on this server, or was created by another owner; kept';
 end
 $$;
 do $$
 begin
   drop role app_request;
-exception when dependent_objects_still_exist then
-  raise notice 'role app_request is still used by another database on this server; kept';
+exception when dependent_objects_still_exist or insufficient_privilege then
+  raise notice 'role app_request is still used by another database on this server, or was created by another owner; kept';
 end
 $$;
 

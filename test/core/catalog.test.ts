@@ -4,7 +4,7 @@
  * (when it has updated_at) the touch trigger. Tables added by later migrations are held to
  * this without anyone remembering to add them here.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { APP_SCHEMAS } from '../../src/db/catalog.js';
 import { useTestApp } from '../support/app.js';
 
@@ -94,7 +94,7 @@ describe('every table of every app schema', () => {
         where n.nspname = any($1) and c.relkind in ('r', 'p', 'v', 'm')`,
       [APP_SCHEMAS],
     );
-    expect(owners).toEqual([{ rolname: 'app_owner', rolsuper: false, rolbypassrls: false }]);
+    expect(owners).toEqual([{ rolname: inject('testServer').owner, rolsuper: false, rolbypassrls: false }]);
     const { rows: definers } = await app.sql(
       `select p.proname, p.proowner::regrole::text as owner from pg_proc p join pg_namespace n on n.oid = p.pronamespace
         where n.nspname = any($1) and p.prosecdef

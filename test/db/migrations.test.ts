@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { OWNER_ROLE, createDatabase, withCredentials } from '../../src/db/lifecycle.js';
-import { migrate, migrationNames, pendingMigrations } from '../../src/db/migrate.js';
+import { createDatabase, withCredentials } from '../../src/db/lifecycle.js';
+import { migrate, migrationNames, pendingMigrations, prepareDatabase } from '../../src/db/migrate.js';
 import { catalogSnapshot, type CatalogSnapshot } from '../support/catalog.js';
 
 // A blank database (not the migrated template): migrations run here from zero.
 const server = inject('testServer');
 const name = `${server.template}_blank_${randomBytes(4).toString('hex')}`;
-const ownerUrl = withCredentials(server.adminUrl, OWNER_ROLE, server.ownerPassword, name);
+const ownerUrl = withCredentials(server.adminUrl, server.owner, server.ownerPassword, name);
 const superUrl = withCredentials(
   server.adminUrl,
   decodeURIComponent(new URL(server.adminUrl).username),
@@ -20,7 +20,7 @@ let inspector: pg.Client;
 beforeAll(async () => {
   const admin = new pg.Client({ connectionString: server.adminUrl });
   await admin.connect();
-  await createDatabase(admin, name);
+  await createDatabase(admin, name, undefined, server.owner);
   await admin.end();
   inspector = new pg.Client({ connectionString: superUrl });
   await inspector.connect();
@@ -38,6 +38,9 @@ describe('migrations', () => {
   it('each migration is reversible: down restores the exact catalog before its up, and up again rebuilds the same schema', async () => {
     const names = await migrationNames();
     expect(names.length).toBeGreaterThanOrEqual(2);
+    // What migrate() does before any migration (on PostgreSQL 15: the owner's right to create in
+    // schema public), so that the state before the first migration is the one down returns to.
+    await prepareDatabase(ownerUrl);
     const before: CatalogSnapshot[] = [await catalogSnapshot(inspector)];
     for (const migration of names) {
       expect(await migrate(ownerUrl, { direction: 'up', count: 1 })).toEqual([migration]);
@@ -77,7 +80,7 @@ describe('migrations', () => {
       `select pg_get_userbyid(c.relowner) as owner, r.rolsuper as superuser, r.rolbypassrls as bypassrls
          from pg_class c join pg_roles r on r.oid = c.relowner where c.oid = 'core.users'::regclass`,
     );
-    expect(rows[0]).toEqual({ owner: OWNER_ROLE, superuser: false, bypassrls: false });
+    expect(rows[0]).toEqual({ owner: server.owner, superuser: false, bypassrls: false });
     const { rows: roles } = await inspector.query<{ rolname: string; rolbypassrls: boolean; rolsuper: boolean }>(
       `select rolname, rolbypassrls, rolsuper from pg_roles where rolname in ('app_request', 'app_auth', 'app_audit') order by rolname`,
     );
@@ -87,18 +90,29 @@ describe('migrations', () => {
       { rolname: 'app_request', rolbypassrls: false, rolsuper: false },
     ]);
     // The owner may switch to these roles but inherits none of them: app_auth's read-everything
-    // policies must not apply to the owner's own connections. (The ADMIN grant a CREATEROLE
-    // owner gets for the roles it created carries neither option and is left out.)
+    // policies must not apply to the owner's own connections. MEMBER: it may SET ROLE to them
+    // (on 16+ through the grant's SET option, on 15 by membership); USAGE: it would hold their
+    // rights without switching (the grant's INHERIT option on 16+, the role's INHERIT on 15).
     const { rows: memberships } = await inspector.query(
-      `select r.rolname, m.inherit_option as inherit, m.set_option as set from pg_auth_members m
-         join pg_roles r on r.oid = m.roleid join pg_roles u on u.oid = m.member
-        where u.rolname = $1 and r.rolname like 'app\_%' and not m.admin_option order by r.rolname`,
-      [OWNER_ROLE],
+      `select r.rolname, pg_has_role($1, r.oid, 'MEMBER') as member, pg_has_role($1, r.oid, 'USAGE') as inherits
+         from pg_roles r where r.rolname in ('app_request', 'app_auth', 'app_audit') order by r.rolname`,
+      [server.owner],
     );
     expect(memberships).toEqual([
-      { rolname: 'app_audit', inherit: false, set: true },
-      { rolname: 'app_auth', inherit: false, set: true },
-      { rolname: 'app_request', inherit: false, set: true },
+      { rolname: 'app_audit', member: true, inherits: false },
+      { rolname: 'app_auth', member: true, inherits: false },
+      { rolname: 'app_request', member: true, inherits: false },
     ]);
+    const owner = new pg.Client({ connectionString: ownerUrl });
+    await owner.connect();
+    try {
+      for (const role of ['app_request', 'app_auth', 'app_audit']) {
+        await owner.query('begin');
+        await owner.query(`set local role ${role}`);
+        await owner.query('rollback');
+      }
+    } finally {
+      await owner.end();
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { TRPCError } from '@trpc/server';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { createPool } from '../../src/db/pool.js';
 import { createContext } from '../../src/server/context.js';
 import { createCallerFactory } from '../../src/server/trpc.js';
@@ -8,6 +8,7 @@ import { codeOf } from '../support/errors.js';
 import { probeRouter, rowsAs } from '../support/probe.js';
 
 const app = useTestApp();
+const owner = inject('testServer').owner;
 
 describe('the procedure transaction wrapper', () => {
   it('runs the procedure as the request role, never as the owner it connected as', async () => {
@@ -16,7 +17,7 @@ describe('the procedure transaction wrapper', () => {
       probe,
       `select current_user, session_user`,
     );
-    expect(row).toMatchObject({ currentUser: 'app_request', sessionUser: 'app_owner' });
+    expect(row).toMatchObject({ currentUser: 'app_request', sessionUser: owner });
   });
 
   it('sets the transaction-local request settings: user id and role from the token, ip, user agent, request id', async () => {
@@ -61,7 +62,7 @@ describe('the procedure transaction wrapper', () => {
       expect(first!.userId).toBe(user.id);
       expect(second).toMatchObject({ userId: null, currentUser: 'app_request' });
       const [afterwards] = (await pool.query(`select current_user, current_setting('app.user_id', true) as user_id`)).rows;
-      expect(afterwards).toEqual({ current_user: 'app_owner', user_id: '' });
+      expect(afterwards).toEqual({ current_user: owner, user_id: '' });
     } finally {
       await pool.end();
     }
@@ -153,7 +154,8 @@ describe('the procedure transaction wrapper', () => {
       .then(() => 'ok', (e: unknown) => (e instanceof TRPCError ? e.code : String(e)));
     await new Promise((resolve) => setTimeout(resolve, 150));
     const { rows } = await app.sql<{ pid: number }>(
-      `select pid from pg_stat_activity where datname = current_database() and usename = 'app_owner' and query like '%pg_sleep(0.5)%'`,
+      `select pid from pg_stat_activity where datname = current_database() and usename = $1 and query like '%pg_sleep(0.5)%'`,
+      [owner],
     );
     expect(rows).toHaveLength(1);
     // The superuser kills the backend serving the request while it sleeps.

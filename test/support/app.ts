@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, inject } from 'vitest';
-import { createDatabase, withCredentials, OWNER_ROLE } from '../../src/db/lifecycle.js';
+import { createDatabase, withCredentials } from '../../src/db/lifecycle.js';
 import { createPool } from '../../src/db/pool.js';
 import { createLogger } from '../../src/logger.js';
 import { appRouter } from '../../src/routers/_app.js';
@@ -57,11 +57,11 @@ async function createTestApp(): Promise<TestApp & { close(): Promise<void> }> {
   const admin = new pg.Client({ connectionString: server.adminUrl });
   await admin.connect();
   try {
-    await createDatabase(admin, name, server.template);
+    await createDatabase(admin, name, server.template, server.owner);
   } finally {
     await admin.end();
   }
-  const url = withCredentials(server.adminUrl, OWNER_ROLE, server.ownerPassword, name);
+  const url = withCredentials(server.adminUrl, server.owner, server.ownerPassword, name);
   const superUrl = withCredentials(server.adminUrl, decodeURIComponent(new URL(server.adminUrl).username), decodeURIComponent(new URL(server.adminUrl).password), name);
   const log = createLogger({ LOG_LEVEL: process.env.TEST_LOG_LEVEL as 'info' | undefined ?? 'silent' });
   const config = {
@@ -74,6 +74,9 @@ async function createTestApp(): Promise<TestApp & { close(): Promise<void> }> {
     LOGIN_LIMIT_PER_EMAIL: 5,
     LOGIN_LIMIT_PER_IP: 1000,
     LOGIN_LIMIT_WINDOW_SECONDS: 900,
+    // Test files register many users from one address; the registration test tightens this.
+    REGISTER_LIMIT_PER_IP: 1_000_000,
+    REGISTER_LIMIT_WINDOW_SECONDS: 3600,
   };
   const pool = createPool(url, config, log);
   const superPool = new pg.Pool({ connectionString: superUrl, max: 2 });
