@@ -67,4 +67,41 @@ describe('core.uuidv7', () => {
     // The first 48 bits are the current unix time in milliseconds.
     expect(Math.abs(parseInt(ids[0]!.replace(/-/g, '').slice(0, 12), 16) - Date.now())).toBeLessThan(60_000);
   });
+
+  // core.uuidv7() is PostgreSQL 18's uuidv7() there and the fallback below it; the fallback is
+  // tested on every version, so CI's PostgreSQL 18 run checks it too.
+  for (const fn of ['core.uuidv7', 'core.uuidv7_fallback']) {
+    it(`${fn}() is strictly increasing within a backend, many ids per millisecond and across statements`, async () => {
+      const client = await app.superClient();
+      try {
+        const ids: string[] = [];
+        for (let round = 0; round < 5; round++) {
+          const { rows } = await client.query<{ id: string }>(`select ${fn}()::text as id from generate_series(1, 5000) with ordinality as g(n, i) order by i`);
+          ids.push(...rows.map((r) => r.id));
+        }
+        for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+        // 25,000 ids in well under 25,000 ms: many share a millisecond, and still each sorts after the one before.
+        const disorder = ids.findIndex((id, i) => i > 0 && id <= ids[i - 1]!);
+        expect(disorder).toBe(-1);
+        expect(new Set(ids.map((id) => id.slice(0, 13))).size).toBeLessThan(ids.length);
+      } finally {
+        client.release();
+      }
+    });
+  }
+
+  it('the fallback keeps its order when the clock steps back (the last step is remembered per backend)', async () => {
+    const client = await app.superClient();
+    try {
+      const { rows: first } = await client.query<{ id: string }>('select core.uuidv7_fallback()::text as id');
+      // As if this backend had already made an id an hour from now.
+      const ahead = (Date.now() + 3_600_000) * 4096;
+      await client.query(`select set_config('core.uuidv7_last_step', $1, false)`, [String(ahead)]);
+      const { rows: next } = await client.query<{ id: string }>('select core.uuidv7_fallback()::text as id');
+      expect(next[0]!.id > first[0]!.id).toBe(true);
+      expect(parseInt(next[0]!.id.replace(/-/g, '').slice(0, 12), 16)).toBe(Math.floor((ahead + 1) / 4096));
+    } finally {
+      client.release();
+    }
+  });
 });
