@@ -1,17 +1,27 @@
 /**
  * The HTTP front: tRPC under /trpc, liveness at /healthz, readiness at /readyz.
+ *
+ * Request bodies are limited (HTTP_BODY_LIMIT_BYTES): a declared Content-Length over the limit
+ * is refused with 413 before any of the body is read, and a body sent without one is counted
+ * as it streams and refused the moment it passes the limit. Either way the connection is then
+ * closed, so the client stops sending and the server never holds more than the limit.
  */
-import type { AnyRouter } from '@trpc/server';
+import { TRPCError, type AnyRouter } from '@trpc/server';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type pg from 'pg';
+import type { Config } from '../config.js';
 import { migrationNames, pendingMigrations } from '../db/migrate.js';
 import { appRouter } from '../routers/_app.js';
 import { createContext, requestInfoFromHttp, trustedProxies, type Services } from './context.js';
-import { RateLimited } from './rate-limit.js';
+import { retryAfterSeconds, UNAVAILABLE_RETRY_AFTER_SECONDS } from './trpc.js';
+
+/** The default of HTTP_BODY_LIMIT_BYTES (src/config.ts), for servers built without it. */
+const DEFAULT_BODY_LIMIT_BYTES = 32 * 1024 * 1024;
 
 export interface HttpOptions extends Services {
+  config: Services['config'] & Partial<Pick<Config, 'HTTP_BODY_LIMIT_BYTES'>>;
   trustedProxies: string;
   /** The router to serve; the app's own unless a test serves another. */
   router?: AnyRouter;
@@ -35,26 +45,47 @@ async function readiness(pool: pg.Pool, onDisk: string[]): Promise<{ ready: bool
   }
 }
 
-function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
   res.end(JSON.stringify(body));
+}
+
+/** The declared body size, when the request declares one. */
+function declaredLength(req: http.IncomingMessage): number | undefined {
+  const header = req.headers['content-length'];
+  return header !== undefined && /^\d+$/.test(header) ? Number(header) : undefined;
 }
 
 export async function createHttpServer(options: HttpOptions): Promise<http.Server> {
   const proxies = trustedProxies(options.trustedProxies);
   const services: Services = { pool: options.pool, config: options.config, log: options.log, configKey: options.configKey };
   const onDisk = await migrationNames();
+  const bodyLimit = options.config.HTTP_BODY_LIMIT_BYTES ?? DEFAULT_BODY_LIMIT_BYTES;
+  const tooLarge = `The request body is larger than the limit of ${bodyLimit} bytes`;
   const trpc = createHTTPHandler({
     router: options.router ?? appRouter,
     basePath: '/trpc/',
+    // A body without Content-Length (chunked) is counted as it streams; tRPC answers
+    // PAYLOAD_TOO_LARGE as soon as it passes the limit.
+    maxBodySize: bodyLimit,
+    // A declared Content-Length over the limit is refused before any of the body is read:
+    // every call of the request fails with PAYLOAD_TOO_LARGE, through the error formatter.
+    middleware: (req, _res, next) => {
+      const length = declaredLength(req);
+      next(length !== undefined && length > bodyLimit ? new TRPCError({ code: 'PAYLOAD_TOO_LARGE', message: tooLarge }) : undefined);
+    },
     createContext: ({ req, res }) => {
       const ctx = createContext(services, requestInfoFromHttp(req, proxies));
       res.setHeader('x-request-id', ctx.request.requestId);
       return ctx;
     },
     responseMeta: ({ errors }) => {
-      const limited = errors.find((e) => e.cause instanceof RateLimited);
-      return limited?.cause instanceof RateLimited ? { headers: { 'retry-after': String(limited.cause.retryAfterSeconds) } } : {};
+      const headers: Record<string, string> = {};
+      const retryAfter = Math.max(0, ...errors.map((e) => retryAfterSeconds(e) ?? 0));
+      if (retryAfter > 0) headers['retry-after'] = String(retryAfter);
+      // The rest of an oversized body is not wanted: closing the connection stops the client.
+      if (errors.some((e) => e.code === 'PAYLOAD_TOO_LARGE')) headers.connection = 'close';
+      return { headers };
     },
     onError: ({ error, path, ctx }) => {
       if (error.code === 'INTERNAL_SERVER_ERROR') {
@@ -67,7 +98,9 @@ export async function createHttpServer(options: HttpOptions): Promise<http.Serve
     if (url === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (url === '/readyz') {
       void readiness(options.pool, onDisk).then((r) =>
-        sendJson(res, r.ready ? 200 : 503, r.ready ? { status: 'ready' } : { status: 'not ready', reason: r.reason }),
+        r.ready
+          ? sendJson(res, 200, { status: 'ready' })
+          : sendJson(res, 503, { status: 'not ready', reason: r.reason }, { 'retry-after': String(UNAVAILABLE_RETRY_AFTER_SECONDS) }),
       );
       return;
     }
