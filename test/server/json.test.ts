@@ -28,7 +28,7 @@ afterAll(async () => {
 
 /** JSON text with the keys superjson refused, as a client or plain SQL may write it. */
 const PROTO_KEYS_TEXT = '{"__proto__": {"polluted": true}, "constructor": {"name": "hello", "prototype": {"x": 1}}, "prototype": [1, {"constructor": null}], "plain": "value"}';
-const protoKeys = () => JSON.parse(PROTO_KEYS_TEXT) as Record<string, unknown>;
+const protoKeys = () => JSON.parse(PROTO_KEYS_TEXT) as Record<string, never>;
 /** The same value without `__proto__`, which inputs refuse (zod would drop it silently). */
 const clientKeys = () => ({ constructor: { name: 'hello', prototype: { x: 1 } }, prototype: [1, { constructor: null }], plain: 'value' });
 
@@ -210,7 +210,7 @@ describe('JSON inputs', () => {
     const admin = await app.newAdmin();
     let deep: unknown = 1;
     for (let i = 0; i < 100; i++) deep = { d: deep };
-    const err = await failure(app.caller({ token: admin.token }).componentforge.evaluationRuns.create({ name: 'deep', modelName: 'm', config: { deep } as Record<string, never> }));
+    const err = await failure(app.caller({ token: admin.token }).componentforge.evaluationRuns.create({ name: 'deep', modelName: 'm', config: { deep } as unknown as Record<string, never> }));
     expect(err.code).toBe('BAD_REQUEST');
     expect(issuesOf(err)).toEqual({ config: ['must be nested at most 64 levels deep'] });
   });
