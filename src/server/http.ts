@@ -62,6 +62,7 @@ export async function createHttpServer(options: HttpOptions): Promise<http.Serve
   const onDisk = await migrationNames();
   const bodyLimit = options.config.HTTP_BODY_LIMIT_BYTES ?? DEFAULT_BODY_LIMIT_BYTES;
   const tooLarge = `The request body is larger than the limit of ${bodyLimit} bytes`;
+  const declaredTooLarge = (req: http.IncomingMessage) => (declaredLength(req) ?? 0) > bodyLimit;
   const trpc = createHTTPHandler({
     router: options.router ?? appRouter,
     basePath: '/trpc/',
@@ -71,8 +72,7 @@ export async function createHttpServer(options: HttpOptions): Promise<http.Serve
     // A declared Content-Length over the limit is refused before any of the body is read:
     // every call of the request fails with PAYLOAD_TOO_LARGE, through the error formatter.
     middleware: (req, _res, next) => {
-      const length = declaredLength(req);
-      next(length !== undefined && length > bodyLimit ? new TRPCError({ code: 'PAYLOAD_TOO_LARGE', message: tooLarge }) : undefined);
+      next(declaredTooLarge(req) ? new TRPCError({ code: 'PAYLOAD_TOO_LARGE', message: tooLarge }) : undefined);
     },
     createContext: ({ req, res }) => {
       const ctx = createContext(services, requestInfoFromHttp(req, proxies));
@@ -93,20 +93,31 @@ export async function createHttpServer(options: HttpOptions): Promise<http.Serve
       }
     },
   });
-  return http.createServer((req, res) => {
+  const handle = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const url = req.url ?? '/';
-    if (url === '/healthz') return sendJson(res, 200, { status: 'ok' });
+    if (url.startsWith('/trpc/')) return trpc(req, res);
+    // Nothing else reads a body: one that was sent anyway is not waited for (the connection closes).
+    const unwanted: Record<string, string> = req.headers['transfer-encoding'] || declaredLength(req) ? { connection: 'close' } : {};
+    if (declaredTooLarge(req)) return sendJson(res, 413, { error: tooLarge }, unwanted);
+    if (url === '/healthz') return sendJson(res, 200, { status: 'ok' }, unwanted);
     if (url === '/readyz') {
       void readiness(options.pool, onDisk).then((r) =>
         r.ready
-          ? sendJson(res, 200, { status: 'ready' })
-          : sendJson(res, 503, { status: 'not ready', reason: r.reason }, { 'retry-after': String(UNAVAILABLE_RETRY_AFTER_SECONDS) }),
+          ? sendJson(res, 200, { status: 'ready' }, unwanted)
+          : sendJson(res, 503, { status: 'not ready', reason: r.reason }, { ...unwanted, 'retry-after': String(UNAVAILABLE_RETRY_AFTER_SECONDS) }),
       );
       return;
     }
-    if (url.startsWith('/trpc/')) return trpc(req, res);
-    sendJson(res, 404, { error: 'not found' });
+    sendJson(res, 404, { error: 'not found' }, unwanted);
+  };
+  const server = http.createServer(handle);
+  // `Expect: 100-continue` (curl sends it for large bodies): a body over the limit is refused
+  // before the client is told to send it.
+  server.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (!declaredTooLarge(req)) res.writeContinue();
+    handle(req, res);
   });
+  return server;
 }
 
 export function listen(server: http.Server, port: number, host: string): Promise<string> {

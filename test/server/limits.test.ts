@@ -106,6 +106,25 @@ describe('request bodies over HTTP_BODY_LIMIT_BYTES', () => {
     expect(serverBytesRead - before).toBeLessThan(1024 * 1024); // measured: about 98 kB
   });
 
+  it('Expect: 100-continue with a body over the limit: 413 at once, the client is never told to send it', async () => {
+    const { hostname, port } = new URL(base);
+    const socket = net.connect(Number(port), hostname);
+    let received = '';
+    socket.on('data', (data) => void (received += data.toString()));
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    socket.write(`POST /trpc/auth.login HTTP/1.1\r\nhost: ${hostname}\r\ncontent-type: application/json\r\ncontent-length: ${HUGE}\r\nexpect: 100-continue\r\n\r\n`);
+    await closed; // the server closes: no body was sent at all
+    expect(received).toMatch(/^HTTP\/1\.1 413 /);
+    expect(received).not.toContain('100 Continue');
+  });
+
+  it('outside /trpc too: a declared body over the limit gets 413 and the connection is closed', async () => {
+    const { head, sent } = await sendHuge(base, '/healthz', HUGE, false);
+    expect(head).toMatch(/^HTTP\/1\.1 413 /);
+    expect(head.toLowerCase()).toContain('connection: close');
+    expect(sent).toBeLessThan(64 * 1024 * 1024);
+  });
+
   it('a body within the limit is served as usual', async () => {
     const client = createClient(base);
     const username = unique('small');
