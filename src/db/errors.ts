@@ -30,7 +30,13 @@ export function ruleError(code: Code, message: string, fields: readonly string[]
 
 function constraintOf(err: pg.DatabaseError) {
   if (!err.constraint) return undefined;
-  return constraints[`${err.schema}.${err.table}.${err.constraint}`];
+  const exact = constraints[`${err.schema}.${err.table}.${err.constraint}`];
+  if (exact) return exact;
+  // A partition reports its own name as the table, with the constraint it inherited from
+  // its parent (the catalog lists parents only): find the constraint by name in the schema.
+  const suffix = `.${err.constraint}`;
+  const named = Object.keys(constraints).filter((key) => key.startsWith(`${err.schema}.`) && key.endsWith(suffix));
+  return named.length === 1 ? constraints[named[0]!] : undefined;
 }
 
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
@@ -91,7 +97,8 @@ function fromDatabaseError(err: pg.DatabaseError): TRPCError {
     }
     case '23514': {
       const fields = known?.columns ?? [];
-      return ruleError('BAD_REQUEST', own ?? known?.message ?? `the ${table} breaks the rule ${err.constraint ?? 'check'}`, fields, err);
+      // Without the constraint's wording, say which row broke a rule but not the constraint's name.
+      return ruleError('BAD_REQUEST', own ?? known?.message ?? `the ${singular(err.table)} breaks a data rule`, fields, err);
     }
     case '23502':
       return ruleError('BAD_REQUEST', `${err.column ?? 'a value'} is required`, err.column ? [camelCase(err.column)] : [], err);
@@ -117,7 +124,14 @@ function fromDatabaseError(err: pg.DatabaseError): TRPCError {
     case '40P01':
     case '55P03':
       return new TRPCError({ code: 'CONFLICT', message: own ?? 'Another change got there first; try again', cause: err });
-    case '53300':
+    case '54000':
+    case '54001': {
+      // Program limits reached by a value: a btree entry over its page's third ("index row size
+      // ... exceeds"), jsonb nested past the stack ("stack depth limit exceeded"), and the like.
+      const fields = known?.columns ?? [];
+      const message = fields.length ? `${fields.join(', ')} is too large to store` : 'a value is too large or too deeply nested to store';
+      return ruleError('BAD_REQUEST', message, fields, err);
+    }
     case '57P01':
     case '57P02':
     case '57P03':
@@ -125,7 +139,9 @@ function fromDatabaseError(err: pg.DatabaseError): TRPCError {
     case '28P01':
       return unavailable(err);
   }
-  if (code.startsWith('08')) {
+  // 08: connection exceptions; 53: the server is out of a resource (disk, memory, connections,
+  // a configured limit such as max_locks_per_transaction): both pass, so come back later.
+  if (code.startsWith('08') || code.startsWith('53')) {
     return unavailable(err);
   }
   if (code === 'P0002') return new TRPCError({ code: 'NOT_FOUND', message: own ?? 'not found', cause: err });
@@ -135,7 +151,10 @@ function fromDatabaseError(err: pg.DatabaseError): TRPCError {
   return new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error', cause: err });
 }
 
-/** `Key (email)=(a@b.c) already exists.` -> ['email'] (the values are not repeated back). */
+/**
+ * `Key (email)=(a@b.c) already exists.` -> ['email'] (the values are not repeated back). An
+ * expression index's key (`lower(e)`) does not match: SQL is never taken for a field.
+ */
 function keyColumns(detail: string | undefined): string[] {
   const match = detail?.match(/^Key \(([^)]*)\)=/);
   return match?.[1] ? match[1].split(',').map((c) => c.trim()) : [];

@@ -30,6 +30,17 @@ describe('Postgres errors become tRPC errors that name the field and the rule', 
     expect(fields(err as TRPCError)).toEqual({ email: ['email is already registered'] });
   });
 
+  it('23505 on an index without wording names the table, never the index expression', async () => {
+    const err = await procedureError([
+      { text: `create temporary table t (e text)` },
+      { text: `create unique index on t (lower(e))` },
+      { text: `insert into t values ('A'), ('a')` },
+    ]);
+    expect(err.code).toBe('CONFLICT');
+    expect(err.message).toBe('t already exists');
+    expect(fields(err)).toEqual({});
+  });
+
   it('23503 foreign key violation -> BAD_REQUEST naming the reference', async () => {
     const admin = await app.newAdmin();
     const err = await procedureError(
@@ -122,6 +133,50 @@ describe('Postgres errors become tRPC errors that name the field and the rule', 
     expect(toTRPCError(Object.assign(new pg.DatabaseError('terminating connection due to administrator command', 0, 'error'), { code: '57P01' })).code).toBe(
       'SERVICE_UNAVAILABLE',
     );
+  });
+
+  it('23514 without a comment names the row, never the constraint; a partition finds its parent\'s wording', async () => {
+    const err = await procedureError([
+      { text: `create temporary table t (n int constraint t_n_positive check (n > 0))` },
+      { text: `insert into t values (-1)` },
+    ]);
+    expect(err.code).toBe('BAD_REQUEST');
+    expect(err.message).toBe('the t breaks a data rule');
+
+    // A row lands in a partition of core.audit_log: Postgres names the partition as the table.
+    const raw = await app.sql(`insert into core.audit_log (action) values ('NOPE')`).catch((e: unknown) => e as pg.DatabaseError);
+    expect(raw).toBeInstanceOf(pg.DatabaseError);
+    expect((raw as pg.DatabaseError).table).not.toBe('audit_log');
+    const mapped = toTRPCError(raw);
+    expect(mapped.code).toBe('BAD_REQUEST');
+    expect(mapped.message).toBe('action must be CREATE, UPDATE, DELETE or a named application event');
+    expect(fields(mapped)).toEqual({ action: [mapped.message] });
+  });
+
+  it('54000/54001 program limits reached by a value -> BAD_REQUEST, not a 500', async () => {
+    // An index entry over a btree page's third: 64,000 hex characters barely compress.
+    const big = await procedureError([
+      { text: `create temporary table t (v text)` },
+      { text: `create index on t (v)` },
+      { text: `insert into t select string_agg(md5(i::text), '') from generate_series(1, 2000) i` },
+    ]);
+    expect(big.code).toBe('BAD_REQUEST');
+    expect(big.message).toBe('a value is too large or too deeply nested to store');
+    expect((big.cause as RuleViolation).sqlState).toBe('54000');
+
+    // jsonb nested past the server's stack.
+    const deep = await procedureError([{ text: `select ($1::text)::jsonb`, values: ['['.repeat(1_000_000)] }]);
+    expect(deep.code).toBe('BAD_REQUEST');
+    expect(deep.message).toBe('a value is too large or too deeply nested to store');
+    expect((deep.cause as RuleViolation).sqlState).toBe('54001');
+  });
+
+  it('53xxx the server out of a resource -> SERVICE_UNAVAILABLE', () => {
+    for (const code of ['53100', '53200', '53300', '53400']) {
+      const err = toTRPCError(Object.assign(new pg.DatabaseError('out of memory', 0, 'error'), { code }));
+      expect(err.code, code).toBe('SERVICE_UNAVAILABLE');
+      expect(err.message).toBe('The database is unavailable; try again shortly');
+    }
   });
 
   it('anything else -> INTERNAL_SERVER_ERROR with a generic message', async () => {
