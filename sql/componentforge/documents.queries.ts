@@ -20,6 +20,8 @@ export interface IInsertDocumentParams {
 
 /** 'InsertDocument' return type */
 export interface IInsertDocumentResult {
+  /** How many times a worker has claimed the document */
+  attempts: number;
   /** Number of chunks, kept by the document_chunks triggers */
   chunkCount: number;
   /** MIME type of the uploaded file */
@@ -31,6 +33,8 @@ export interface IInsertDocumentResult {
   filename: string;
   filePath: string;
   id: string;
+  /** Why the latest attempt ended without completing (its lease expired, or the worker failed it); kept through retries */
+  lastError: string | null;
   /** Why processing failed; set only on failed documents */
   processingError: string | null;
   /** pending (queued), processing (claimed by a worker), completed or failed */
@@ -46,7 +50,7 @@ export interface IInsertDocumentQuery {
   result: IInsertDocumentResult;
 }
 
-const insertDocumentIR: any = {"usedParamSet":{"userId":true,"title":true,"filename":true,"filePath":true,"contentType":true,"processingStatus":true,"extractedText":true,"embeddingModel":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":282,"b":289}]},{"name":"title","required":true,"transform":{"type":"scalar"},"locs":[{"a":292,"b":298}]},{"name":"filename","required":true,"transform":{"type":"scalar"},"locs":[{"a":301,"b":310}]},{"name":"filePath","required":true,"transform":{"type":"scalar"},"locs":[{"a":313,"b":322}]},{"name":"contentType","required":false,"transform":{"type":"scalar"},"locs":[{"a":325,"b":336}]},{"name":"processingStatus","required":true,"transform":{"type":"scalar"},"locs":[{"a":339,"b":356}]},{"name":"extractedText","required":false,"transform":{"type":"scalar"},"locs":[{"a":359,"b":372}]},{"name":"embeddingModel","required":false,"transform":{"type":"scalar"},"locs":[{"a":375,"b":389}]}],"statement":"-- Records an uploaded document for the acting user: pending for the processing queue, or completed when uploaded already processed.\ninsert into componentforge.documents (user_id, title, filename, file_path, content_type, processing_status, extracted_text, embedding_model)\nvalues (:userId!, :title!, :filename!, :filePath!, :contentType, :processingStatus!, :extractedText, :embeddingModel)\nreturning id, user_id, title, filename, file_path, content_type, processing_status, processing_error, extracted_text,\n          embedding_model, chunk_count, created_at, updated_at"};
+const insertDocumentIR: any = {"usedParamSet":{"userId":true,"title":true,"filename":true,"filePath":true,"contentType":true,"processingStatus":true,"extractedText":true,"embeddingModel":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":282,"b":289}]},{"name":"title","required":true,"transform":{"type":"scalar"},"locs":[{"a":292,"b":298}]},{"name":"filename","required":true,"transform":{"type":"scalar"},"locs":[{"a":301,"b":310}]},{"name":"filePath","required":true,"transform":{"type":"scalar"},"locs":[{"a":313,"b":322}]},{"name":"contentType","required":false,"transform":{"type":"scalar"},"locs":[{"a":325,"b":336}]},{"name":"processingStatus","required":true,"transform":{"type":"scalar"},"locs":[{"a":339,"b":356}]},{"name":"extractedText","required":false,"transform":{"type":"scalar"},"locs":[{"a":359,"b":372}]},{"name":"embeddingModel","required":false,"transform":{"type":"scalar"},"locs":[{"a":375,"b":389}]}],"statement":"-- Records an uploaded document for the acting user: pending for the processing queue, or completed when uploaded already processed.\ninsert into componentforge.documents (user_id, title, filename, file_path, content_type, processing_status, extracted_text, embedding_model)\nvalues (:userId!, :title!, :filename!, :filePath!, :contentType, :processingStatus!, :extractedText, :embeddingModel)\nreturning id, user_id, title, filename, file_path, content_type, processing_status, processing_error, extracted_text,\n          embedding_model, chunk_count, attempts, last_error, created_at, updated_at"};
 
 /**
  * Query generated from SQL:
@@ -55,7 +59,7 @@ const insertDocumentIR: any = {"usedParamSet":{"userId":true,"title":true,"filen
  * insert into componentforge.documents (user_id, title, filename, file_path, content_type, processing_status, extracted_text, embedding_model)
  * values (:userId!, :title!, :filename!, :filePath!, :contentType, :processingStatus!, :extractedText, :embeddingModel)
  * returning id, user_id, title, filename, file_path, content_type, processing_status, processing_error, extracted_text,
- *           embedding_model, chunk_count, created_at, updated_at
+ *           embedding_model, chunk_count, attempts, last_error, created_at, updated_at
  * ```
  */
 export const insertDocument = new PreparedQuery<IInsertDocumentParams,IInsertDocumentResult>(insertDocumentIR);
@@ -68,6 +72,8 @@ export interface IFindDocumentByIdParams {
 
 /** 'FindDocumentById' return type */
 export interface IFindDocumentByIdResult {
+  /** How many times a worker has claimed the document */
+  attempts: number;
   /** Number of chunks, kept by the document_chunks triggers */
   chunkCount: number;
   /** MIME type of the uploaded file */
@@ -79,6 +85,8 @@ export interface IFindDocumentByIdResult {
   filename: string;
   filePath: string;
   id: string;
+  /** Why the latest attempt ended without completing (its lease expired, or the worker failed it); kept through retries */
+  lastError: string | null;
   /** Why processing failed; set only on failed documents */
   processingError: string | null;
   /** pending (queued), processing (claimed by a worker), completed or failed */
@@ -94,14 +102,14 @@ export interface IFindDocumentByIdQuery {
   result: IFindDocumentByIdResult;
 }
 
-const findDocumentByIdIR: any = {"usedParamSet":{"id":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":290,"b":293}]}],"statement":"-- One document with its extracted text; RLS shows a user only their own.\nselect id, user_id, title, filename, file_path, content_type, processing_status, processing_error, extracted_text,\n       embedding_model, chunk_count, created_at, updated_at\nfrom componentforge.documents\nwhere id = :id!"};
+const findDocumentByIdIR: any = {"usedParamSet":{"id":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":312,"b":315}]}],"statement":"-- One document with its extracted text; RLS shows a user only their own.\nselect id, user_id, title, filename, file_path, content_type, processing_status, processing_error, extracted_text,\n       embedding_model, chunk_count, attempts, last_error, created_at, updated_at\nfrom componentforge.documents\nwhere id = :id!"};
 
 /**
  * Query generated from SQL:
  * ```
  * -- One document with its extracted text; RLS shows a user only their own.
  * select id, user_id, title, filename, file_path, content_type, processing_status, processing_error, extracted_text,
- *        embedding_model, chunk_count, created_at, updated_at
+ *        embedding_model, chunk_count, attempts, last_error, created_at, updated_at
  * from componentforge.documents
  * where id = :id!
  * ```
@@ -130,7 +138,7 @@ export interface IFindDocumentWithOwnerResult {
   /** Login address, unique ignoring case */
   ownerEmail: string;
   ownerFullName: string | null;
-  /** Display handle: 3-50 of a-z 0-9 _ . -, unique ignoring case */
+  /** Display handle, optional (seeds 000 and 003 have none): 1-255 characters, unique ignoring case */
   ownerUsername: string;
   /** Why processing failed; set only on failed documents */
   processingError: string | null;
@@ -229,6 +237,8 @@ export interface IListPendingDocumentsParams {
 
 /** 'ListPendingDocuments' return type */
 export interface IListPendingDocumentsResult {
+  /** How many times a worker has claimed the document */
+  attempts: number;
   /** Number of chunks, kept by the document_chunks triggers */
   chunkCount: number;
   /** MIME type of the uploaded file */
@@ -240,6 +250,8 @@ export interface IListPendingDocumentsResult {
   filename: string;
   filePath: string;
   id: string;
+  /** Why the latest attempt ended without completing (its lease expired, or the worker failed it); kept through retries */
+  lastError: string | null;
   /** Why processing failed; set only on failed documents */
   processingError: string | null;
   /** pending (queued), processing (claimed by a worker), completed or failed */
@@ -255,14 +267,14 @@ export interface IListPendingDocumentsQuery {
   result: IListPendingDocumentsResult;
 }
 
-const listPendingDocumentsIR: any = {"usedParamSet":{"afterAt":true,"afterId":true,"limit":true},"params":[{"name":"afterAt","required":false,"transform":{"type":"scalar"},"locs":[{"a":403,"b":410}]},{"name":"afterId","required":false,"transform":{"type":"scalar"},"locs":[{"a":449,"b":456}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":536,"b":542}]}],"statement":"-- One page of the processing queue as it stands, oldest first, after the cursor, without claiming anything.\nselect id, user_id, title, filename, file_path, content_type, processing_status, processing_error, embedding_model,\n       chunk_count, created_at, updated_at, created_at::text as \"cursor_at!\"\nfrom componentforge.documents\nwhere processing_status = 'pending'\n  and (created_at, id) > (coalesce(:afterAt::timestamptz, '-infinity'), coalesce(:afterId::uuid, '00000000-0000-0000-0000-000000000000'))\norder by created_at, id\nlimit :limit!"};
+const listPendingDocumentsIR: any = {"usedParamSet":{"afterAt":true,"afterId":true,"limit":true},"params":[{"name":"afterAt","required":false,"transform":{"type":"scalar"},"locs":[{"a":425,"b":432}]},{"name":"afterId","required":false,"transform":{"type":"scalar"},"locs":[{"a":471,"b":478}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":558,"b":564}]}],"statement":"-- One page of the processing queue as it stands, oldest first, after the cursor, without claiming anything.\nselect id, user_id, title, filename, file_path, content_type, processing_status, processing_error, embedding_model,\n       chunk_count, attempts, last_error, created_at, updated_at, created_at::text as \"cursor_at!\"\nfrom componentforge.documents\nwhere processing_status = 'pending'\n  and (created_at, id) > (coalesce(:afterAt::timestamptz, '-infinity'), coalesce(:afterId::uuid, '00000000-0000-0000-0000-000000000000'))\norder by created_at, id\nlimit :limit!"};
 
 /**
  * Query generated from SQL:
  * ```
  * -- One page of the processing queue as it stands, oldest first, after the cursor, without claiming anything.
  * select id, user_id, title, filename, file_path, content_type, processing_status, processing_error, embedding_model,
- *        chunk_count, created_at, updated_at, created_at::text as "cursor_at!"
+ *        chunk_count, attempts, last_error, created_at, updated_at, created_at::text as "cursor_at!"
  * from componentforge.documents
  * where processing_status = 'pending'
  *   and (created_at, id) > (coalesce(:afterAt::timestamptz, '-infinity'), coalesce(:afterId::uuid, '00000000-0000-0000-0000-000000000000'))
@@ -275,11 +287,15 @@ export const listPendingDocuments = new PreparedQuery<IListPendingDocumentsParam
 
 /** 'ClaimPendingDocuments' parameters type */
 export interface IClaimPendingDocumentsParams {
+  leaseSeconds: number;
   limit: NumberOrString;
+  workerId: string;
 }
 
 /** 'ClaimPendingDocuments' return type */
 export interface IClaimPendingDocumentsResult {
+  /** How many times a worker has claimed the document */
+  attempts: number;
   /** Number of chunks, kept by the document_chunks triggers */
   chunkCount: number;
   /** MIME type of the uploaded file */
@@ -289,7 +305,17 @@ export interface IClaimPendingDocumentsResult {
   embeddingModel: string | null;
   filename: string;
   filePath: string;
+  /** When the worker last renewed its lease (or claimed) */
+  heartbeatAt: Date;
   id: string;
+  /** Why the latest attempt ended without completing (its lease expired, or the worker failed it); kept through retries */
+  lastError: string | null;
+  /** The lease ends here unless renewed by a heartbeat; after it the document may be reclaimed */
+  leaseExpiresAt: Date;
+  /** Secret of the current claim: heartbeat, complete and fail must present it, so a worker whose lease was reclaimed can no longer act */
+  leaseToken: string;
+  /** The worker holding the lease (its own name for itself); set only while processing */
+  lockedBy: string;
   /** Why processing failed; set only on failed documents */
   processingError: string | null;
   /** pending (queued), processing (claimed by a worker), completed or failed */
@@ -305,15 +331,20 @@ export interface IClaimPendingDocumentsQuery {
   result: IClaimPendingDocumentsResult;
 }
 
-const claimPendingDocumentsIR: any = {"usedParamSet":{"limit":true},"params":[{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":416,"b":422}]}],"statement":"-- Moves the oldest pending documents, up to :limit, to processing and returns them oldest first; rows another worker has locked are skipped, so no two workers get the same document.\nwith claimed as (\n  update componentforge.documents\n  set processing_status = 'processing'\n  where id in (\n    select id\n    from componentforge.documents\n    where processing_status = 'pending'\n    order by created_at, id\n    limit :limit!\n    for update skip locked\n  )\n  returning id, user_id, title, filename, file_path, content_type, processing_status, processing_error, embedding_model,\n            chunk_count, created_at, updated_at\n)\nselect id as \"id!\", user_id as \"user_id!\", title as \"title!\", filename as \"filename!\", file_path as \"file_path!\", content_type,\n       processing_status as \"processing_status!\", processing_error, embedding_model, chunk_count as \"chunk_count!\",\n       created_at as \"created_at!\", updated_at as \"updated_at!\"\nfrom claimed\norder by created_at, id"};
+const claimPendingDocumentsIR: any = {"usedParamSet":{"workerId":true,"leaseSeconds":true,"limit":true},"params":[{"name":"workerId","required":true,"transform":{"type":"scalar"},"locs":[{"a":396,"b":405}]},{"name":"leaseSeconds","required":true,"transform":{"type":"scalar"},"locs":[{"a":502,"b":515}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":688,"b":694}]}],"statement":"-- Moves the oldest pending documents, up to :limit, to processing under a lease for :workerId (attempt counted, a fresh lease token each) and returns them oldest first; rows another worker has locked are skipped, so no two workers get the same document.\nwith claimed as (\n  update componentforge.documents\n  set processing_status = 'processing',\n      attempts = attempts + 1,\n      locked_by = :workerId!,\n      lease_token = gen_random_uuid(),\n      lease_expires_at = now() + make_interval(secs => :leaseSeconds!),\n      heartbeat_at = now()\n  where id in (\n    select id\n    from componentforge.documents\n    where processing_status = 'pending'\n    order by created_at, id\n    limit :limit!\n    for update skip locked\n  )\n  returning id, user_id, title, filename, file_path, content_type, processing_status, processing_error, embedding_model,\n            chunk_count, attempts, locked_by, lease_token, lease_expires_at, heartbeat_at, last_error, created_at, updated_at\n)\nselect id as \"id!\", user_id as \"user_id!\", title as \"title!\", filename as \"filename!\", file_path as \"file_path!\", content_type,\n       processing_status as \"processing_status!\", processing_error, embedding_model, chunk_count as \"chunk_count!\",\n       attempts as \"attempts!\", locked_by as \"locked_by!\", lease_token as \"lease_token!\", lease_expires_at as \"lease_expires_at!\",\n       heartbeat_at as \"heartbeat_at!\", last_error, created_at as \"created_at!\", updated_at as \"updated_at!\"\nfrom claimed\norder by created_at, id"};
 
 /**
  * Query generated from SQL:
  * ```
- * -- Moves the oldest pending documents, up to :limit, to processing and returns them oldest first; rows another worker has locked are skipped, so no two workers get the same document.
+ * -- Moves the oldest pending documents, up to :limit, to processing under a lease for :workerId (attempt counted, a fresh lease token each) and returns them oldest first; rows another worker has locked are skipped, so no two workers get the same document.
  * with claimed as (
  *   update componentforge.documents
- *   set processing_status = 'processing'
+ *   set processing_status = 'processing',
+ *       attempts = attempts + 1,
+ *       locked_by = :workerId!,
+ *       lease_token = gen_random_uuid(),
+ *       lease_expires_at = now() + make_interval(secs => :leaseSeconds!),
+ *       heartbeat_at = now()
  *   where id in (
  *     select id
  *     from componentforge.documents
@@ -323,11 +354,12 @@ const claimPendingDocumentsIR: any = {"usedParamSet":{"limit":true},"params":[{"
  *     for update skip locked
  *   )
  *   returning id, user_id, title, filename, file_path, content_type, processing_status, processing_error, embedding_model,
- *             chunk_count, created_at, updated_at
+ *             chunk_count, attempts, locked_by, lease_token, lease_expires_at, heartbeat_at, last_error, created_at, updated_at
  * )
  * select id as "id!", user_id as "user_id!", title as "title!", filename as "filename!", file_path as "file_path!", content_type,
  *        processing_status as "processing_status!", processing_error, embedding_model, chunk_count as "chunk_count!",
- *        created_at as "created_at!", updated_at as "updated_at!"
+ *        attempts as "attempts!", locked_by as "locked_by!", lease_token as "lease_token!", lease_expires_at as "lease_expires_at!",
+ *        heartbeat_at as "heartbeat_at!", last_error, created_at as "created_at!", updated_at as "updated_at!"
  * from claimed
  * order by created_at, id
  * ```
@@ -335,15 +367,120 @@ const claimPendingDocumentsIR: any = {"usedParamSet":{"limit":true},"params":[{"
 export const claimPendingDocuments = new PreparedQuery<IClaimPendingDocumentsParams,IClaimPendingDocumentsResult>(claimPendingDocumentsIR);
 
 
+/** 'HeartbeatDocument' parameters type */
+export interface IHeartbeatDocumentParams {
+  id: string;
+  leaseSeconds: number;
+  leaseToken: string;
+}
+
+/** 'HeartbeatDocument' return type */
+export interface IHeartbeatDocumentResult {
+  /** How many times a worker has claimed the document */
+  attempts: number;
+  /** When the worker last renewed its lease (or claimed) */
+  heartbeatAt: Date;
+  id: string;
+  /** The lease ends here unless renewed by a heartbeat; after it the document may be reclaimed */
+  leaseExpiresAt: Date;
+  /** The worker holding the lease (its own name for itself); set only while processing */
+  lockedBy: string;
+}
+
+/** 'HeartbeatDocument' query type */
+export interface IHeartbeatDocumentQuery {
+  params: IHeartbeatDocumentParams;
+  result: IHeartbeatDocumentResult;
+}
+
+const heartbeatDocumentIR: any = {"usedParamSet":{"leaseSeconds":true,"id":true,"leaseToken":true},"params":[{"name":"leaseSeconds","required":true,"transform":{"type":"scalar"},"locs":[{"a":211,"b":224}]},{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":264,"b":267}]},{"name":"leaseToken","required":true,"transform":{"type":"scalar"},"locs":[{"a":287,"b":298}]}],"statement":"-- Renews the lease of a document for the worker holding it (its lease token), until it is reclaimed; no row for anyone else.\nupdate componentforge.documents\nset lease_expires_at = now() + make_interval(secs => :leaseSeconds!),\n    heartbeat_at = now()\nwhere id = :id! and lease_token = :leaseToken!\nreturning id, locked_by as \"locked_by!\", lease_expires_at as \"lease_expires_at!\", heartbeat_at as \"heartbeat_at!\", attempts"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * -- Renews the lease of a document for the worker holding it (its lease token), until it is reclaimed; no row for anyone else.
+ * update componentforge.documents
+ * set lease_expires_at = now() + make_interval(secs => :leaseSeconds!),
+ *     heartbeat_at = now()
+ * where id = :id! and lease_token = :leaseToken!
+ * returning id, locked_by as "locked_by!", lease_expires_at as "lease_expires_at!", heartbeat_at as "heartbeat_at!", attempts
+ * ```
+ */
+export const heartbeatDocument = new PreparedQuery<IHeartbeatDocumentParams,IHeartbeatDocumentResult>(heartbeatDocumentIR);
+
+
+/** 'ReclaimExpiredDocuments' parameters type */
+export interface IReclaimExpiredDocumentsParams {
+  limit: NumberOrString;
+  maxAttempts: number;
+}
+
+/** 'ReclaimExpiredDocuments' return type */
+export interface IReclaimExpiredDocumentsResult {
+  /** How many times a worker has claimed the document */
+  attempts: number;
+  id: string;
+  /** Why the latest attempt ended without completing (its lease expired, or the worker failed it); kept through retries */
+  lastError: string | null;
+  /** Why processing failed; set only on failed documents */
+  processingError: string | null;
+  /** pending (queued), processing (claimed by a worker), completed or failed */
+  processingStatus: string;
+  title: string;
+  updatedAt: Date;
+  userId: string;
+}
+
+/** 'ReclaimExpiredDocuments' query type */
+export interface IReclaimExpiredDocumentsQuery {
+  params: IReclaimExpiredDocumentsParams;
+  result: IReclaimExpiredDocumentsResult;
+}
+
+const reclaimExpiredDocumentsIR: any = {"usedParamSet":{"maxAttempts":true,"limit":true},"params":[{"name":"maxAttempts","required":true,"transform":{"type":"scalar"},"locs":[{"a":293,"b":305}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":593,"b":599}]}],"statement":"-- Ends up to :limit expired leases, longest expired first (a dead worker's documents): back to pending with the attempt counted, or failed with the error kept once :maxAttempts attempts are used; leases being renewed right now are skipped.\nwith expired as (\n  select id,\n         attempts >= :maxAttempts! as final,\n         format('attempt %s: worker %s sent its last heartbeat at %s and its lease expired', attempts, locked_by, heartbeat_at) as reason\n  from componentforge.documents\n  where processing_status = 'processing' and lease_expires_at < now()\n  order by lease_expires_at\n  limit :limit!\n  for update skip locked\n)\nupdate componentforge.documents d\nset processing_status = case when e.final then 'failed' else 'pending' end,\n    processing_error = case when e.final then e.reason end,\n    last_error = e.reason,\n    locked_by = null,\n    lease_token = null,\n    lease_expires_at = null,\n    heartbeat_at = null\nfrom expired e\nwhere d.id = e.id\nreturning d.id, d.user_id, d.title, d.processing_status, d.processing_error, d.attempts, d.last_error, d.updated_at"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * -- Ends up to :limit expired leases, longest expired first (a dead worker's documents): back to pending with the attempt counted, or failed with the error kept once :maxAttempts attempts are used; leases being renewed right now are skipped.
+ * with expired as (
+ *   select id,
+ *          attempts >= :maxAttempts! as final,
+ *          format('attempt %s: worker %s sent its last heartbeat at %s and its lease expired', attempts, locked_by, heartbeat_at) as reason
+ *   from componentforge.documents
+ *   where processing_status = 'processing' and lease_expires_at < now()
+ *   order by lease_expires_at
+ *   limit :limit!
+ *   for update skip locked
+ * )
+ * update componentforge.documents d
+ * set processing_status = case when e.final then 'failed' else 'pending' end,
+ *     processing_error = case when e.final then e.reason end,
+ *     last_error = e.reason,
+ *     locked_by = null,
+ *     lease_token = null,
+ *     lease_expires_at = null,
+ *     heartbeat_at = null
+ * from expired e
+ * where d.id = e.id
+ * returning d.id, d.user_id, d.title, d.processing_status, d.processing_error, d.attempts, d.last_error, d.updated_at
+ * ```
+ */
+export const reclaimExpiredDocuments = new PreparedQuery<IReclaimExpiredDocumentsParams,IReclaimExpiredDocumentsResult>(reclaimExpiredDocumentsIR);
+
+
 /** 'CompleteDocument' parameters type */
 export interface ICompleteDocumentParams {
   embeddingModel?: string | null | void;
   extractedText?: string | null | void;
   id: string;
+  leaseToken: string;
 }
 
 /** 'CompleteDocument' return type */
 export interface ICompleteDocumentResult {
+  /** How many times a worker has claimed the document */
+  attempts: number;
   /** Number of chunks, kept by the document_chunks triggers */
   chunkCount: number;
   /** MIME type of the uploaded file */
@@ -355,6 +492,8 @@ export interface ICompleteDocumentResult {
   filename: string;
   filePath: string;
   id: string;
+  /** Why the latest attempt ended without completing (its lease expired, or the worker failed it); kept through retries */
+  lastError: string | null;
   /** Why processing failed; set only on failed documents */
   processingError: string | null;
   /** pending (queued), processing (claimed by a worker), completed or failed */
@@ -370,19 +509,23 @@ export interface ICompleteDocumentQuery {
   result: ICompleteDocumentResult;
 }
 
-const completeDocumentIR: any = {"usedParamSet":{"extractedText":true,"embeddingModel":true,"id":true},"params":[{"name":"extractedText","required":false,"transform":{"type":"scalar"},"locs":[{"a":221,"b":234}]},{"name":"embeddingModel","required":false,"transform":{"type":"scalar"},"locs":[{"a":285,"b":299}]},{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":330,"b":333}]}],"statement":"-- Marks a document in processing as completed, keeping its extracted text and embedding model unless new ones are given.\nupdate componentforge.documents\nset processing_status = 'completed',\n    extracted_text = coalesce(:extractedText, extracted_text),\n    embedding_model = coalesce(:embeddingModel, embedding_model)\nwhere id = :id! and processing_status = 'processing'\nreturning id, user_id, title, filename, file_path, content_type, processing_status, processing_error, extracted_text,\n          embedding_model, chunk_count, created_at, updated_at"};
+const completeDocumentIR: any = {"usedParamSet":{"extractedText":true,"embeddingModel":true,"id":true,"leaseToken":true},"params":[{"name":"extractedText","required":false,"transform":{"type":"scalar"},"locs":[{"a":261,"b":274}]},{"name":"embeddingModel","required":false,"transform":{"type":"scalar"},"locs":[{"a":325,"b":339}]},{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":470,"b":473}]},{"name":"leaseToken","required":true,"transform":{"type":"scalar"},"locs":[{"a":493,"b":504}]}],"statement":"-- Marks a document as completed for the worker holding its lease, ending the lease and keeping its extracted text and embedding model unless new ones are given.\nupdate componentforge.documents\nset processing_status = 'completed',\n    extracted_text = coalesce(:extractedText, extracted_text),\n    embedding_model = coalesce(:embeddingModel, embedding_model),\n    locked_by = null,\n    lease_token = null,\n    lease_expires_at = null,\n    heartbeat_at = null\nwhere id = :id! and lease_token = :leaseToken!\nreturning id, user_id, title, filename, file_path, content_type, processing_status, processing_error, extracted_text,\n          embedding_model, chunk_count, attempts, last_error, created_at, updated_at"};
 
 /**
  * Query generated from SQL:
  * ```
- * -- Marks a document in processing as completed, keeping its extracted text and embedding model unless new ones are given.
+ * -- Marks a document as completed for the worker holding its lease, ending the lease and keeping its extracted text and embedding model unless new ones are given.
  * update componentforge.documents
  * set processing_status = 'completed',
  *     extracted_text = coalesce(:extractedText, extracted_text),
- *     embedding_model = coalesce(:embeddingModel, embedding_model)
- * where id = :id! and processing_status = 'processing'
+ *     embedding_model = coalesce(:embeddingModel, embedding_model),
+ *     locked_by = null,
+ *     lease_token = null,
+ *     lease_expires_at = null,
+ *     heartbeat_at = null
+ * where id = :id! and lease_token = :leaseToken!
  * returning id, user_id, title, filename, file_path, content_type, processing_status, processing_error, extracted_text,
- *           embedding_model, chunk_count, created_at, updated_at
+ *           embedding_model, chunk_count, attempts, last_error, created_at, updated_at
  * ```
  */
 export const completeDocument = new PreparedQuery<ICompleteDocumentParams,ICompleteDocumentResult>(completeDocumentIR);
@@ -392,10 +535,13 @@ export const completeDocument = new PreparedQuery<ICompleteDocumentParams,ICompl
 export interface IFailDocumentParams {
   error: string;
   id: string;
+  leaseToken: string;
 }
 
 /** 'FailDocument' return type */
 export interface IFailDocumentResult {
+  /** How many times a worker has claimed the document */
+  attempts: number;
   /** Number of chunks, kept by the document_chunks triggers */
   chunkCount: number;
   /** MIME type of the uploaded file */
@@ -407,6 +553,8 @@ export interface IFailDocumentResult {
   filename: string;
   filePath: string;
   id: string;
+  /** Why the latest attempt ended without completing (its lease expired, or the worker failed it); kept through retries */
+  lastError: string | null;
   /** Why processing failed; set only on failed documents */
   processingError: string | null;
   /** pending (queued), processing (claimed by a worker), completed or failed */
@@ -422,18 +570,23 @@ export interface IFailDocumentQuery {
   result: IFailDocumentResult;
 }
 
-const failDocumentIR: any = {"usedParamSet":{"error":true,"id":true},"params":[{"name":"error","required":true,"transform":{"type":"scalar"},"locs":[{"a":150,"b":156}]},{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":169,"b":172}]}],"statement":"-- Marks a document in processing as failed and records why.\nupdate componentforge.documents\nset processing_status = 'failed',\n    processing_error = :error!\nwhere id = :id! and processing_status = 'processing'\nreturning id, user_id, title, filename, file_path, content_type, processing_status, processing_error, extracted_text,\n          embedding_model, chunk_count, created_at, updated_at"};
+const failDocumentIR: any = {"usedParamSet":{"error":true,"id":true,"leaseToken":true},"params":[{"name":"error","required":true,"transform":{"type":"scalar"},"locs":[{"a":216,"b":222},{"a":242,"b":248}]},{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":361,"b":364}]},{"name":"leaseToken","required":true,"transform":{"type":"scalar"},"locs":[{"a":384,"b":395}]}],"statement":"-- Marks a document as failed for the worker holding its lease, ending the lease and recording why (final: it is not retried).\nupdate componentforge.documents\nset processing_status = 'failed',\n    processing_error = :error!,\n    last_error = :error!,\n    locked_by = null,\n    lease_token = null,\n    lease_expires_at = null,\n    heartbeat_at = null\nwhere id = :id! and lease_token = :leaseToken!\nreturning id, user_id, title, filename, file_path, content_type, processing_status, processing_error, extracted_text,\n          embedding_model, chunk_count, attempts, last_error, created_at, updated_at"};
 
 /**
  * Query generated from SQL:
  * ```
- * -- Marks a document in processing as failed and records why.
+ * -- Marks a document as failed for the worker holding its lease, ending the lease and recording why (final: it is not retried).
  * update componentforge.documents
  * set processing_status = 'failed',
- *     processing_error = :error!
- * where id = :id! and processing_status = 'processing'
+ *     processing_error = :error!,
+ *     last_error = :error!,
+ *     locked_by = null,
+ *     lease_token = null,
+ *     lease_expires_at = null,
+ *     heartbeat_at = null
+ * where id = :id! and lease_token = :leaseToken!
  * returning id, user_id, title, filename, file_path, content_type, processing_status, processing_error, extracted_text,
- *           embedding_model, chunk_count, created_at, updated_at
+ *           embedding_model, chunk_count, attempts, last_error, created_at, updated_at
  * ```
  */
 export const failDocument = new PreparedQuery<IFailDocumentParams,IFailDocumentResult>(failDocumentIR);

@@ -3,12 +3,12 @@
 insert into componentforge.documents (user_id, title, filename, file_path, content_type, processing_status, extracted_text, embedding_model)
 values (:userId!, :title!, :filename!, :filePath!, :contentType, :processingStatus!, :extractedText, :embeddingModel)
 returning id, user_id, title, filename, file_path, content_type, processing_status, processing_error, extracted_text,
-          embedding_model, chunk_count, created_at, updated_at;
+          embedding_model, chunk_count, attempts, last_error, created_at, updated_at;
 
 /* @name FindDocumentById */
 -- One document with its extracted text; RLS shows a user only their own.
 select id, user_id, title, filename, file_path, content_type, processing_status, processing_error, extracted_text,
-       embedding_model, chunk_count, created_at, updated_at
+       embedding_model, chunk_count, attempts, last_error, created_at, updated_at
 from componentforge.documents
 where id = :id!;
 
@@ -35,7 +35,7 @@ limit :limit!;
 /* @name ListPendingDocuments */
 -- One page of the processing queue as it stands, oldest first, after the cursor, without claiming anything.
 select id, user_id, title, filename, file_path, content_type, processing_status, processing_error, embedding_model,
-       chunk_count, created_at, updated_at, created_at::text as "cursor_at!"
+       chunk_count, attempts, last_error, created_at, updated_at, created_at::text as "cursor_at!"
 from componentforge.documents
 where processing_status = 'pending'
   and (created_at, id) > (coalesce(:afterAt::timestamptz, '-infinity'), coalesce(:afterId::uuid, '00000000-0000-0000-0000-000000000000'))
@@ -43,10 +43,15 @@ order by created_at, id
 limit :limit!;
 
 /* @name ClaimPendingDocuments */
--- Moves the oldest pending documents, up to :limit, to processing and returns them oldest first; rows another worker has locked are skipped, so no two workers get the same document.
+-- Moves the oldest pending documents, up to :limit, to processing under a lease for :workerId (attempt counted, a fresh lease token each) and returns them oldest first; rows another worker has locked are skipped, so no two workers get the same document.
 with claimed as (
   update componentforge.documents
-  set processing_status = 'processing'
+  set processing_status = 'processing',
+      attempts = attempts + 1,
+      locked_by = :workerId!,
+      lease_token = gen_random_uuid(),
+      lease_expires_at = now() + make_interval(secs => :leaseSeconds!),
+      heartbeat_at = now()
   where id in (
     select id
     from componentforge.documents
@@ -56,32 +61,74 @@ with claimed as (
     for update skip locked
   )
   returning id, user_id, title, filename, file_path, content_type, processing_status, processing_error, embedding_model,
-            chunk_count, created_at, updated_at
+            chunk_count, attempts, locked_by, lease_token, lease_expires_at, heartbeat_at, last_error, created_at, updated_at
 )
 select id as "id!", user_id as "user_id!", title as "title!", filename as "filename!", file_path as "file_path!", content_type,
        processing_status as "processing_status!", processing_error, embedding_model, chunk_count as "chunk_count!",
-       created_at as "created_at!", updated_at as "updated_at!"
+       attempts as "attempts!", locked_by as "locked_by!", lease_token as "lease_token!", lease_expires_at as "lease_expires_at!",
+       heartbeat_at as "heartbeat_at!", last_error, created_at as "created_at!", updated_at as "updated_at!"
 from claimed
 order by created_at, id;
 
+/* @name HeartbeatDocument */
+-- Renews the lease of a document for the worker holding it (its lease token), until it is reclaimed; no row for anyone else.
+update componentforge.documents
+set lease_expires_at = now() + make_interval(secs => :leaseSeconds!),
+    heartbeat_at = now()
+where id = :id! and lease_token = :leaseToken!
+returning id, locked_by as "locked_by!", lease_expires_at as "lease_expires_at!", heartbeat_at as "heartbeat_at!", attempts;
+
+/* @name ReclaimExpiredDocuments */
+-- Ends up to :limit expired leases, longest expired first (a dead worker's documents): back to pending with the attempt counted, or failed with the error kept once :maxAttempts attempts are used; leases being renewed right now are skipped.
+with expired as (
+  select id,
+         attempts >= :maxAttempts! as final,
+         format('attempt %s: worker %s sent its last heartbeat at %s and its lease expired', attempts, locked_by, heartbeat_at) as reason
+  from componentforge.documents
+  where processing_status = 'processing' and lease_expires_at < now()
+  order by lease_expires_at
+  limit :limit!
+  for update skip locked
+)
+update componentforge.documents d
+set processing_status = case when e.final then 'failed' else 'pending' end,
+    processing_error = case when e.final then e.reason end,
+    last_error = e.reason,
+    locked_by = null,
+    lease_token = null,
+    lease_expires_at = null,
+    heartbeat_at = null
+from expired e
+where d.id = e.id
+returning d.id, d.user_id, d.title, d.processing_status, d.processing_error, d.attempts, d.last_error, d.updated_at;
+
 /* @name CompleteDocument */
--- Marks a document in processing as completed, keeping its extracted text and embedding model unless new ones are given.
+-- Marks a document as completed for the worker holding its lease, ending the lease and keeping its extracted text and embedding model unless new ones are given.
 update componentforge.documents
 set processing_status = 'completed',
     extracted_text = coalesce(:extractedText, extracted_text),
-    embedding_model = coalesce(:embeddingModel, embedding_model)
-where id = :id! and processing_status = 'processing'
+    embedding_model = coalesce(:embeddingModel, embedding_model),
+    locked_by = null,
+    lease_token = null,
+    lease_expires_at = null,
+    heartbeat_at = null
+where id = :id! and lease_token = :leaseToken!
 returning id, user_id, title, filename, file_path, content_type, processing_status, processing_error, extracted_text,
-          embedding_model, chunk_count, created_at, updated_at;
+          embedding_model, chunk_count, attempts, last_error, created_at, updated_at;
 
 /* @name FailDocument */
--- Marks a document in processing as failed and records why.
+-- Marks a document as failed for the worker holding its lease, ending the lease and recording why (final: it is not retried).
 update componentforge.documents
 set processing_status = 'failed',
-    processing_error = :error!
-where id = :id! and processing_status = 'processing'
+    processing_error = :error!,
+    last_error = :error!,
+    locked_by = null,
+    lease_token = null,
+    lease_expires_at = null,
+    heartbeat_at = null
+where id = :id! and lease_token = :leaseToken!
 returning id, user_id, title, filename, file_path, content_type, processing_status, processing_error, extracted_text,
-          embedding_model, chunk_count, created_at, updated_at;
+          embedding_model, chunk_count, attempts, last_error, created_at, updated_at;
 
 /* @name DeleteDocument */
 -- Deletes a document; its chunks go with it (ON DELETE CASCADE).

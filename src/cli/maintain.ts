@@ -1,7 +1,8 @@
 /**
- * `npm run db:maintain`: create the coming months' audit partitions, drop those past
- * AUDIT_RETENTION_MONTHS (0 keeps all), purge ended rate-limit windows. `npm start` also
- * runs this at boot and twice a day.
+ * `npm run db:maintain`: create the coming months' audit partitions (and those of any month
+ * whose rows landed in the default partition meanwhile, moving them in: `auditRowsMoved`),
+ * drop those past AUDIT_RETENTION_MONTHS (0 keeps all), purge ended rate-limit windows.
+ * `npm start` also runs this at boot and twice a day.
  */
 import { ConfigError, loadConfig } from '../config.js';
 import { openDatabase } from '../db/lifecycle.js';

@@ -1,6 +1,7 @@
 /**
  * Housekeeping, run by `npm start` at boot and twice a day, and by `npm run db:maintain`:
- * audit partitions for the coming months, retention of old ones, purge of ended rate-limit
+ * audit partitions for the coming months (and for any month whose rows landed in the default
+ * partition while maintenance lapsed), retention of old ones, purge of ended rate-limit
  * windows. Runs as the owner (partition DDL is the owner's), outside any request.
  */
 import type pg from 'pg';
@@ -11,6 +12,8 @@ const MONTHS_AHEAD = 4;
 
 export interface MaintenanceResult {
   partitionsCreated: number;
+  /** Rows found in the default audit partition (maintenance had lapsed) and moved into their month. */
+  auditRowsMoved: number;
   partitionsDropped: string[];
   rateLimitWindowsPurged: number;
 }
@@ -20,21 +23,29 @@ export async function runMaintenance(
   config: Pick<Config, 'AUDIT_RETENTION_MONTHS'>,
   log?: Logger,
 ): Promise<MaintenanceResult> {
-  const created = await pool.query<{ n: number }>(`select core.audit_log_create_partitions(now()::date, $1) as n`, [MONTHS_AHEAD]);
+  // Months are UTC months, whatever the session's TimeZone: "this month" is read in UTC too.
+  const created = await pool.query<{ partition_name: string; rows_moved: string }>(
+    `select partition_name, rows_moved from core.audit_log_create_partitions((now() at time zone 'UTC')::date, $1)`,
+    [MONTHS_AHEAD],
+  );
   const dropped =
     config.AUDIT_RETENTION_MONTHS > 0
       ? await pool.query<{ name: string }>(
-          `select core.audit_log_drop_partitions(date_trunc('month', now()) - make_interval(months => $1)) as name`,
+          `select core.audit_log_drop_partitions((date_trunc('month', now() at time zone 'UTC') - make_interval(months => $1)) at time zone 'UTC') as name`,
           [config.AUDIT_RETENTION_MONTHS],
         )
       : { rows: [] };
   // Windows are at most a day long; anything older is history.
   const purged = await pool.query<{ n: string }>(`select core.rate_limit_purge(now() - interval '1 day') as n`);
   const result = {
-    partitionsCreated: created.rows[0]?.n ?? 0,
+    partitionsCreated: created.rows.length,
+    auditRowsMoved: created.rows.reduce((sum, r) => sum + Number(r.rows_moved), 0),
     partitionsDropped: dropped.rows.map((r) => r.name),
     rateLimitWindowsPurged: Number(purged.rows[0]?.n ?? 0),
   };
+  if (result.auditRowsMoved > 0) {
+    log?.warn({ partitions: created.rows }, 'audit rows had landed in the default partition (maintenance lapsed); moved into their months');
+  }
   log?.info(result, 'maintenance done');
   return result;
 }

@@ -96,33 +96,50 @@ describe('documents', () => {
     expect(await codeOf(api.list({ cursor: encodeCursor(['not a time', MISSING_ID]) }))).toBe('BAD_REQUEST');
   });
 
-  it('failing a claimed document records why; completing keeps its text; only claimed documents move on', async () => {
+  it('failing a claimed document records why; completing keeps its text; only the lease holder moves a document on', async () => {
     const user = await app.newUser();
     const admin = await app.newAdmin();
     const mine = app.caller({ token: user.token }).componentforge.documents;
     const worker = app.caller({ token: admin.token }).componentforge.documents;
     const a = await mine.create(upload());
     const b = await mine.create(upload());
-    expect(await codeOf(worker.fail({ id: a.id, error: 'not claimed yet' }))).toBe('NOT_FOUND');
+    const unclaimed = await failure(worker.fail({ id: a.id, leaseToken: MISSING_ID, error: 'not claimed yet' }));
+    expect(unclaimed.code).toBe('CONFLICT');
+    expect(unclaimed.message).toContain('leaseToken');
 
     // Other tests' pending documents may be claimed too; these two must be among them.
-    let claimed: string[] = [];
-    while (!(claimed.includes(a.id) && claimed.includes(b.id))) {
-      const batch = await worker.claim({ limit: 100 });
+    const leases = new Map<string, string>();
+    while (!(leases.has(a.id) && leases.has(b.id))) {
+      const batch = await worker.claim({ limit: 100, workerId: 'worker-1' });
       expect(batch.length).toBeGreaterThan(0);
-      claimed = claimed.concat(batch.map((d) => d.id));
+      for (const d of batch) leases.set(d.id, d.leaseToken);
     }
-    const failed = await worker.fail({ id: a.id, error: 'PDF is encrypted' });
-    expect(failed).toMatchObject({ processingStatus: 'failed', processingError: 'PDF is encrypted' });
-    expect(await codeOf(worker.fail({ id: a.id, error: 'again' }))).toBe('NOT_FOUND');
-    const done = await worker.complete({ id: b.id, extractedText: '# Button Patterns', embeddingModel: 'text-embedding-3-small' });
+    const failed = await worker.fail({ id: a.id, leaseToken: leases.get(a.id)!, error: 'PDF is encrypted' });
+    expect(failed).toMatchObject({ processingStatus: 'failed', processingError: 'PDF is encrypted', lastError: 'PDF is encrypted', attempts: 1 });
+    expect(await codeOf(worker.fail({ id: a.id, leaseToken: leases.get(a.id)!, error: 'again' }))).toBe('CONFLICT');
+    // Another claim's token does not open this one.
+    expect(await codeOf(worker.complete({ id: b.id, leaseToken: leases.get(a.id)! }))).toBe('CONFLICT');
+    const done = await worker.complete({
+      id: b.id,
+      leaseToken: leases.get(b.id)!,
+      extractedText: '# Button Patterns',
+      embeddingModel: 'text-embedding-3-small',
+    });
     expect(done).toMatchObject({ processingStatus: 'completed', extractedText: '# Button Patterns', embeddingModel: 'text-embedding-3-small', processingError: null });
     expect((await mine.get({ id: a.id })).processingError).toBe('PDF is encrypted');
+    // Finished documents hold no lease any more.
+    const { rows } = await app.sql(`select count(*)::int as n from componentforge.documents where id = any($1) and lease_token is not null`, [[a.id, b.id]]);
+    expect(rows[0]).toEqual({ n: 0 });
 
-    expect(await codeOf(mine.claim({}))).toBe('FORBIDDEN');
-    expect(await codeOf(mine.fail({ id: b.id, error: 'x' }))).toBe('FORBIDDEN');
+    expect(await codeOf(mine.claim({ workerId: 'me' }))).toBe('FORBIDDEN');
+    expect(await codeOf(mine.fail({ id: b.id, leaseToken: MISSING_ID, error: 'x' }))).toBe('FORBIDDEN');
+    expect(await codeOf(mine.heartbeat({ id: b.id, leaseToken: MISSING_ID }))).toBe('FORBIDDEN');
+    expect(await codeOf(mine.reclaimExpired({}))).toBe('FORBIDDEN');
     expect(await codeOf(mine.pending({}))).toBe('FORBIDDEN');
-    expect(await codeOf(worker.fail({ id: b.id, error: '' }))).toBe('BAD_REQUEST');
+    expect(await codeOf(worker.fail({ id: b.id, leaseToken: MISSING_ID, error: '' }))).toBe('BAD_REQUEST');
+    expect(await codeOf(worker.claim({ workerId: '' }))).toBe('BAD_REQUEST');
+    expect(await codeOf(worker.claim({ workerId: 'w', leaseSeconds: 1 }))).toBe('BAD_REQUEST');
+    expect(await codeOf(worker.heartbeat({ id: b.id, leaseToken: 'not-a-uuid' }))).toBe('BAD_REQUEST');
   });
 
   it('rebuilds the full text from the chunks in order, in SQL', async () => {

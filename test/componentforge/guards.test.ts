@@ -47,8 +47,8 @@ describe('componentforge guards', () => {
     expect(skip).toMatchObject({ code: 'BAD_REQUEST', message: 'documents processing_status cannot change from pending to completed' });
     const admin = await app.newAdmin();
     const worker = app.caller({ token: admin.token }).componentforge;
-    await worker.documents.claim({ limit: 100 });
-    await worker.documents.complete({ id: document.id });
+    const claimed = await worker.documents.claim({ limit: 100, workerId: 'guards' });
+    await worker.documents.complete({ id: document.id, leaseToken: claimed.find((d) => d.id === document.id)!.leaseToken });
     expect(
       await codeOf(probe.sql([{ text: `update componentforge.documents set processing_status = 'pending' where id = $1`, values: [document.id] }])),
     ).toBe('BAD_REQUEST');

@@ -28,9 +28,13 @@ insert into core.users (id, username, email, password_hash)
   select core.uuidv7(), 'fill' || i, 'fill' || i || '@example.com', '$argon2id$fill' from generate_series(1, 500) i;
 insert into componentforge.documents (user_id, title, filename, file_path, processing_status, created_at)
   select (select id from core.users order by id offset i % 500 limit 1), 'd' || i, 'd.pdf', '/d.pdf',
-         (array['completed', 'completed', 'completed', 'completed', 'completed', 'completed', 'pending', 'processing', 'failed'])[1 + i % 9],
+         (array['completed', 'completed', 'completed', 'completed', 'completed', 'completed', 'pending', 'pending', 'failed'])[1 + i % 9],
          now() - i * interval '1 minute'
     from generate_series(1, 5000) i;
+-- Every ninth is claimed: processing, under a lease (a CHECK wants both at once).
+update componentforge.documents
+   set processing_status = 'processing', attempts = 1, locked_by = 'fill', lease_token = gen_random_uuid(), lease_expires_at = now(), heartbeat_at = now()
+ where substr(title, 2)::int % 9 = 7;
 insert into componentforge.document_chunks (document_id, chunk_index, content, vector_id)
   select d.id, k, 'chunk', 'point-' || d.title || '-' || k from componentforge.documents d, generate_series(0, 7) k;
 insert into componentforge.conversations (user_id, title, status, updated_at)
@@ -90,7 +94,7 @@ async function planOf(query: Runnable, params: Record<string, unknown>, custom =
 const cases: Array<[string, Runnable, Record<string, unknown>, string]> = [
   ['a user\'s documents of a status, newest first', listUserDocumentsByStatus, { userId: ID, status: 'completed', beforeAt: null, beforeId: null, limit: 10 }, 'documents_user_status_created_idx'],
   ['the pending queue, oldest first', listPendingDocuments, { afterAt: null, afterId: null, limit: 10 }, 'documents_status_created_idx'],
-  ['claiming the head of the queue', claimPendingDocuments, { limit: 10 }, 'documents_status_created_idx'],
+  ['claiming the head of the queue', claimPendingDocuments, { limit: 10, workerId: 'w', leaseSeconds: 60 }, 'documents_status_created_idx'],
   ['a document\'s chunks in order, paged', listDocumentChunks, { documentId: ID, afterIndex: null, limit: 10 }, 'document_chunks_document_chunk_index_key'],
   ['all of a document\'s chunks in order', listAllDocumentChunks, { documentId: ID }, 'document_chunks_document_chunk_index_key'],
   ['chunks by Qdrant point id', findChunksByVectorIds, { vectorIds: ['a', 'b'] }, 'document_chunks_vector_id_idx'],

@@ -1,4 +1,6 @@
+import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
+import { QUEUE_DEFAULTS, type Config } from '../../config.js';
 import { componentforgeDocumentsProcessingStatusSchema } from '../../db/generated/catalog.js';
 import { one } from '../../db/errors.js';
 import { listAllDocumentChunks } from '../../../sql/componentforge/document_chunks.queries.js';
@@ -10,9 +12,11 @@ import {
   findDocumentById,
   findDocumentFullText,
   findDocumentWithOwner,
+  heartbeatDocument,
   insertDocument,
   listPendingDocuments,
   listUserDocumentsByStatus,
+  reclaimExpiredDocuments,
 } from '../../../sql/componentforge/documents.queries.js';
 import { cursorInput, limitInput, timeKey, timePage } from '../../server/cursor.js';
 import { adminProcedure, authedProcedure, router } from '../../server/trpc.js';
@@ -26,6 +30,36 @@ const uploadFields = {
   contentType: textInput(100).nullable().optional(),
 };
 const extractedTextInput = z.string().max(10_000_000);
+const workerIdInput = textInput(200);
+const leaseSecondsInput = z.number().int().min(5).max(86_400).optional();
+/** Expired leases ended per reclaim: a bound on one transaction's work, the rest comes next time. */
+const RECLAIM_BATCH = 100;
+
+type QueueSettings = Pick<Config, 'DOCUMENT_LEASE_SECONDS' | 'DOCUMENT_MAX_ATTEMPTS'>;
+
+/**
+ * The queue settings. The server passes the whole validated environment; callers built with
+ * a partial configuration (tests, tools) get the defaults.
+ */
+function queueSettings(config: object): QueueSettings {
+  const given = config as Partial<QueueSettings>;
+  return {
+    DOCUMENT_LEASE_SECONDS: given.DOCUMENT_LEASE_SECONDS ?? QUEUE_DEFAULTS.DOCUMENT_LEASE_SECONDS,
+    DOCUMENT_MAX_ATTEMPTS: given.DOCUMENT_MAX_ATTEMPTS ?? QUEUE_DEFAULTS.DOCUMENT_MAX_ATTEMPTS,
+  };
+}
+
+/** The row of a lease-guarded update; none means the caller no longer holds that lease. */
+function leased<T>(rows: readonly T[], id: string): T {
+  const row = rows[0];
+  if (row === undefined) {
+    throw new TRPCError({
+      code: 'CONFLICT',
+      message: `leaseToken: document ${id} is not leased with this token (it was reclaimed, finished, or never claimed so)`,
+    });
+  }
+  return row;
+}
 
 export const documentsRouter = router({
   /** Uploads a document for processing: it joins the queue as pending. */
@@ -124,26 +158,57 @@ export const documentsRouter = router({
 
   /**
    * Admins (the processing workers): claim up to `limit` of the oldest pending documents,
-   * moving them to processing. Concurrent workers never get the same document (SKIP LOCKED).
+   * moving them to processing under a lease for `workerId` (each with its own leaseToken,
+   * expiring after `leaseSeconds`). Concurrent workers never get the same document (SKIP
+   * LOCKED). Expired leases are reclaimed first, so a dead worker's documents come back
+   * without anyone having to call reclaimExpired.
    */
-  claim: adminProcedure.input(z.object({ limit: z.number().int().min(1).max(100).default(10) })).mutation(async ({ ctx, input }) => {
-    return claimPendingDocuments.run({ limit: input.limit }, ctx.db);
-  }),
-
-  /** Admins (workers): a claimed document is done; its extracted text and embedding model may come with it. */
-  complete: adminProcedure
-    .input(z.object({ id: z.uuid(), extractedText: extractedTextInput.optional(), embeddingModel: textInput(100).optional() }))
+  claim: adminProcedure
+    .input(z.object({ limit: z.number().int().min(1).max(100).default(10), workerId: workerIdInput, leaseSeconds: leaseSecondsInput }))
     .mutation(async ({ ctx, input }) => {
-      const rows = await completeDocument.run(
-        { id: input.id, extractedText: input.extractedText ?? null, embeddingModel: input.embeddingModel ?? null },
+      const queue = queueSettings(ctx.config);
+      await reclaimExpiredDocuments.run({ maxAttempts: queue.DOCUMENT_MAX_ATTEMPTS, limit: RECLAIM_BATCH }, ctx.db);
+      return claimPendingDocuments.run(
+        { limit: input.limit, workerId: input.workerId, leaseSeconds: input.leaseSeconds ?? queue.DOCUMENT_LEASE_SECONDS },
         ctx.db,
       );
-      return one(rows, 'processing document', input.id);
     }),
 
-  /** Admins (workers): a claimed document failed; the reason is kept with it. */
-  fail: adminProcedure.input(z.object({ id: z.uuid(), error: textInput(2000) })).mutation(async ({ ctx, input }) => {
-    return one(await failDocument.run({ id: input.id, error: input.error }, ctx.db), 'processing document', input.id);
+  /** Admins (workers): renew the lease of a document this worker holds; CONFLICT once it was reclaimed or finished. */
+  heartbeat: adminProcedure
+    .input(z.object({ id: z.uuid(), leaseToken: z.uuid(), leaseSeconds: leaseSecondsInput }))
+    .mutation(async ({ ctx, input }) => {
+      const leaseSeconds = input.leaseSeconds ?? queueSettings(ctx.config).DOCUMENT_LEASE_SECONDS;
+      return leased(await heartbeatDocument.run({ id: input.id, leaseToken: input.leaseToken, leaseSeconds }, ctx.db), input.id);
+    }),
+
+  /**
+   * Admins (workers, monitoring): end the leases that expired (the worker died or stalled):
+   * back to pending with the attempt counted, or failed once DOCUMENT_MAX_ATTEMPTS attempts are
+   * used, the reason kept in lastError (and processingError when failed). `claim` does this too.
+   */
+  reclaimExpired: adminProcedure
+    .input(z.object({ limit: z.number().int().min(1).max(1000).default(RECLAIM_BATCH) }))
+    .mutation(async ({ ctx, input }) => {
+      return reclaimExpiredDocuments.run({ maxAttempts: queueSettings(ctx.config).DOCUMENT_MAX_ATTEMPTS, limit: input.limit }, ctx.db);
+    }),
+
+  /** Admins (workers): a document this worker holds is done; its extracted text and embedding model may come with it. */
+  complete: adminProcedure
+    .input(
+      z.object({ id: z.uuid(), leaseToken: z.uuid(), extractedText: extractedTextInput.optional(), embeddingModel: textInput(100).optional() }),
+    )
+    .mutation(async ({ ctx, input }) => {
+      const rows = await completeDocument.run(
+        { id: input.id, leaseToken: input.leaseToken, extractedText: input.extractedText ?? null, embeddingModel: input.embeddingModel ?? null },
+        ctx.db,
+      );
+      return leased(rows, input.id);
+    }),
+
+  /** Admins (workers): a document this worker holds failed for good; the reason is kept with it. */
+  fail: adminProcedure.input(z.object({ id: z.uuid(), leaseToken: z.uuid(), error: textInput(2000) })).mutation(async ({ ctx, input }) => {
+    return leased(await failDocument.run({ id: input.id, leaseToken: input.leaseToken, error: input.error }, ctx.db), input.id);
   }),
 
   /** Deletes one of the caller's documents (admins: any) with its chunks. */
