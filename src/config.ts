@@ -24,6 +24,9 @@ const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
   // Comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed.
   TRUSTED_PROXIES: z.string().default(''),
+  // Larger request bodies are refused with 413 before they are read. 32 MiB carries the largest
+  // document text the API takes (10 million characters) in any script.
+  HTTP_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(1024 ** 3).default(32 * 1024 * 1024),
   AUTH_SESSION_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 365).default(24 * 30),
   // Login throttling: attempts per email and per client ip in a fixed window.
   LOGIN_LIMIT_PER_EMAIL: z.coerce.number().int().min(1).default(10),
