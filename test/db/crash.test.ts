@@ -130,6 +130,9 @@ describe.skipIf(process.platform !== 'linux')('the persistent embedded server (t
     const check = new pg.Client({ connectionString: second.adminUrl });
     await check.connect();
     const { rows } = await check.query<{ writer: number; n: number }>('select writer, n from public.crash_writes');
+    const { rows: settings } = await check.query<{ name: string; setting: string }>(
+      `select name, setting from pg_settings where name in ('fsync', 'synchronous_commit', 'full_page_writes') order by name`,
+    );
     await check.end();
     const found = new Set(rows.map((row) => `${row.writer}:${row.n}`));
     const acknowledged = acked.flatMap((numbers, id) => numbers.map((n) => `${id}:${n}`));
@@ -143,5 +146,8 @@ describe.skipIf(process.platform !== 'linux')('the persistent embedded server (t
     expect(acked.map((numbers) => numbers.length > 0)).toEqual(acked.map(() => true));
     expect(stoppedBy.map((err) => err instanceof Error)).toEqual(acked.map(() => true));
     expect({ missing: missing.length, someMissing: missing.slice(0, 10) }).toEqual({ missing: 0, someMissing: [] });
+    // What a killed process cannot show: against a power loss the WAL must also reach the disk
+    // (fsync) and a page torn mid-write must be repairable from it (full_page_writes).
+    expect(Object.fromEntries(settings.map((row) => [row.name, row.setting]))).toEqual({ fsync: 'on', full_page_writes: 'on', synchronous_commit: 'on' });
   });
 });
