@@ -4,9 +4,6 @@ const boolean = z
   .enum(['true', 'false', '1', '0'])
   .transform((v) => v === 'true' || v === '1');
 
-/** The document queue's defaults, also what a caller's partial configuration falls back to. */
-export const QUEUE_DEFAULTS = { DOCUMENT_LEASE_SECONDS: 300, DOCUMENT_MAX_ATTEMPTS: 3 } as const;
-
 const envSchema = z.object({
   DATABASE_URL: z
     .string()
@@ -24,9 +21,6 @@ const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
   // Comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed.
   TRUSTED_PROXIES: z.string().default(''),
-  // Larger request bodies are refused with 413 before they are read. 32 MiB carries the largest
-  // document text the API takes (10 million characters) in any script.
-  HTTP_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(1024 ** 3).default(32 * 1024 * 1024),
   AUTH_SESSION_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 365).default(24 * 30),
   // Login throttling: attempts per email and per client ip in a fixed window.
   LOGIN_LIMIT_PER_EMAIL: z.coerce.number().int().min(1).default(10),
@@ -40,16 +34,23 @@ const envSchema = z.object({
     .optional(),
   // Audit partitions older than this many months are dropped by maintenance (0 keeps all).
   AUDIT_RETENTION_MONTHS: z.coerce.number().int().min(0).default(24),
-  // ComponentForge's document queue: a claim's lease (renewed by heartbeats), and how many
-  // claims whose lease expired a document gets before it is failed.
-  DOCUMENT_LEASE_SECONDS: z.coerce.number().int().min(5).max(86_400).default(QUEUE_DEFAULTS.DOCUMENT_LEASE_SECONDS),
-  DOCUMENT_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(QUEUE_DEFAULTS.DOCUMENT_MAX_ATTEMPTS),
+  // Migrations on live tables: a migration waiting longer than this for a lock gives up (and
+  // rolls back) instead of queueing every request behind its own lock request; no single
+  // statement of a migration may run longer than the other. 0 = no limit.
+  MIGRATION_LOCK_TIMEOUT_MS: z.coerce.number().int().min(0).default(5000),
+  MIGRATION_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(60_000),
 });
 
 export type Config = z.infer<typeof envSchema>;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
+}
+
+/** The migration timeouts alone, for every command that migrates (start, db:migrate, db:seed, db:gen, tests). */
+export function loadMigrationTimeouts(env: NodeJS.ProcessEnv = process.env): Pick<Config, 'MIGRATION_LOCK_TIMEOUT_MS' | 'MIGRATION_STATEMENT_TIMEOUT_MS'> {
+  const config = loadConfig({ MIGRATION_LOCK_TIMEOUT_MS: env.MIGRATION_LOCK_TIMEOUT_MS, MIGRATION_STATEMENT_TIMEOUT_MS: env.MIGRATION_STATEMENT_TIMEOUT_MS });
+  return { MIGRATION_LOCK_TIMEOUT_MS: config.MIGRATION_LOCK_TIMEOUT_MS, MIGRATION_STATEMENT_TIMEOUT_MS: config.MIGRATION_STATEMENT_TIMEOUT_MS };
 }
 
 /** Validates the environment; a bad value stops start-up with the variable's name. */

@@ -28,7 +28,7 @@ export interface IInsertConversationResult {
   temperature: number;
   title: string | null;
   /** Sum of the messages' total_tokens, kept by the messages trigger */
-  totalTokensUsed: number;
+  totalTokensUsed: string;
   updatedAt: Date;
   userId: string;
 }
@@ -70,7 +70,7 @@ export interface IFindConversationByIdResult {
   temperature: number;
   title: string | null;
   /** Sum of the messages' total_tokens, kept by the messages trigger */
-  totalTokensUsed: number;
+  totalTokensUsed: string;
   updatedAt: Date;
   userId: string;
 }
@@ -114,7 +114,7 @@ export interface IListUserConversationsResult {
   temperature: number;
   title: string | null;
   /** Sum of the messages' total_tokens, kept by the messages trigger */
-  totalTokensUsed: number;
+  totalTokensUsed: string;
   updatedAt: Date;
   userId: string;
 }
@@ -163,7 +163,7 @@ export interface IListActiveConversationsResult {
   temperature: number;
   title: string | null;
   /** Sum of the messages' total_tokens, kept by the messages trigger */
-  totalTokensUsed: number;
+  totalTokensUsed: string;
   updatedAt: Date;
   userId: string;
 }
@@ -211,7 +211,7 @@ export interface IUpdateConversationResult {
   temperature: number;
   title: string | null;
   /** Sum of the messages' total_tokens, kept by the messages trigger */
-  totalTokensUsed: number;
+  totalTokensUsed: string;
   updatedAt: Date;
   userId: string;
 }

@@ -121,6 +121,7 @@ export interface IListExportsByComponentParams {
   beforeId?: string | null | void;
   componentType: string;
   limit: NumberOrString;
+  userId: string;
 }
 
 /** 'ListExportsByComponent' return type */
@@ -152,17 +153,19 @@ export interface IListExportsByComponentQuery {
   result: IListExportsByComponentResult;
 }
 
-const listExportsByComponentIR: any = {"usedParamSet":{"componentType":true,"beforeAt":true,"beforeId":true,"limit":true},"params":[{"name":"componentType","required":true,"transform":{"type":"scalar"},"locs":[{"a":458,"b":472}]},{"name":"beforeAt","required":false,"transform":{"type":"scalar"},"locs":[{"a":509,"b":517}]},{"name":"beforeId","required":false,"transform":{"type":"scalar"},"locs":[{"a":555,"b":563}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":653,"b":659}]}],"statement":"-- One page of the exports of a component type newest first, before the cursor; served by (component_type, created_at). RLS: a user's own, or all for admins.\nselect id, user_id, component_type, requirements, approved_count, edited_count, custom_added_count, proposal_latency_ms,\n       used_in_pattern_retrieval, used_in_code_generation, created_at, updated_at, created_at::text as \"cursor_at!\"\nfrom componentforge.requirement_exports\nwhere component_type = :componentType!\n  and (created_at, id) < (coalesce(:beforeAt::timestamptz, 'infinity'), coalesce(:beforeId::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))\norder by created_at desc, id desc\nlimit :limit!"};
+const listExportsByComponentIR: any = {"usedParamSet":{"userId":true,"componentType":true,"beforeAt":true,"beforeId":true,"limit":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":528,"b":535}]},{"name":"componentType","required":true,"transform":{"type":"scalar"},"locs":[{"a":560,"b":574}]},{"name":"beforeAt","required":false,"transform":{"type":"scalar"},"locs":[{"a":617,"b":625},{"a":685,"b":693}]},{"name":"beforeId","required":false,"transform":{"type":"scalar"},"locs":[{"a":741,"b":749},{"a":823,"b":831}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":878,"b":884}]}],"statement":"-- One page of a user's exports of a component type newest first, before the cursor; served by (user_id, component_type, created_at, id). The cursor is a CASE, not coalesce: under RLS only leakproof conditions become index conditions.\nselect id, user_id, component_type, requirements, approved_count, edited_count, custom_added_count, proposal_latency_ms,\n       used_in_pattern_retrieval, used_in_code_generation, created_at, updated_at, created_at::text as \"cursor_at!\"\nfrom componentforge.requirement_exports\nwhere user_id = :userId!\n  and component_type = :componentType!\n  and (created_at, id) < (case when cast(:beforeAt as timestamptz) is null then 'infinity'::timestamptz else :beforeAt end,\n                          case when cast(:beforeId as uuid) is null then 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid else :beforeId end)\norder by created_at desc, id desc\nlimit :limit!"};
 
 /**
  * Query generated from SQL:
  * ```
- * -- One page of the exports of a component type newest first, before the cursor; served by (component_type, created_at). RLS: a user's own, or all for admins.
+ * -- One page of a user's exports of a component type newest first, before the cursor; served by (user_id, component_type, created_at, id). The cursor is a CASE, not coalesce: under RLS only leakproof conditions become index conditions.
  * select id, user_id, component_type, requirements, approved_count, edited_count, custom_added_count, proposal_latency_ms,
  *        used_in_pattern_retrieval, used_in_code_generation, created_at, updated_at, created_at::text as "cursor_at!"
  * from componentforge.requirement_exports
- * where component_type = :componentType!
- *   and (created_at, id) < (coalesce(:beforeAt::timestamptz, 'infinity'), coalesce(:beforeId::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
+ * where user_id = :userId!
+ *   and component_type = :componentType!
+ *   and (created_at, id) < (case when cast(:beforeAt as timestamptz) is null then 'infinity'::timestamptz else :beforeAt end,
+ *                           case when cast(:beforeId as uuid) is null then 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid else :beforeId end)
  * order by created_at desc, id desc
  * limit :limit!
  * ```
@@ -170,8 +173,66 @@ const listExportsByComponentIR: any = {"usedParamSet":{"componentType":true,"bef
 export const listExportsByComponent = new PreparedQuery<IListExportsByComponentParams,IListExportsByComponentResult>(listExportsByComponentIR);
 
 
+/** 'ListAllExportsByComponent' parameters type */
+export interface IListAllExportsByComponentParams {
+  beforeAt?: DateOrString | null | void;
+  beforeId?: string | null | void;
+  componentType: string;
+  limit: NumberOrString;
+}
+
+/** 'ListAllExportsByComponent' return type */
+export interface IListAllExportsByComponentResult {
+  /** Proposals approved as they were */
+  approvedCount: number;
+  /** The component the requirements are for, e.g. Button or Card */
+  componentType: string;
+  createdAt: Date;
+  cursorAt: string;
+  /** Requirements the user added */
+  customAddedCount: number;
+  /** Proposals the user edited */
+  editedCount: number;
+  id: string;
+  /** Time taken to generate the proposals, in milliseconds */
+  proposalLatencyMs: number | null;
+  /** The extracted requirements as a JSON object (props, events, states, accessibility) */
+  requirements: Json;
+  updatedAt: Date;
+  usedInCodeGeneration: boolean;
+  usedInPatternRetrieval: boolean;
+  userId: string;
+}
+
+/** 'ListAllExportsByComponent' query type */
+export interface IListAllExportsByComponentQuery {
+  params: IListAllExportsByComponentParams;
+  result: IListAllExportsByComponentResult;
+}
+
+const listAllExportsByComponentIR: any = {"usedParamSet":{"componentType":true,"beforeAt":true,"beforeId":true,"limit":true},"params":[{"name":"componentType","required":true,"transform":{"type":"scalar"},"locs":[{"a":461,"b":475}]},{"name":"beforeAt","required":false,"transform":{"type":"scalar"},"locs":[{"a":518,"b":526},{"a":586,"b":594}]},{"name":"beforeId","required":false,"transform":{"type":"scalar"},"locs":[{"a":642,"b":650},{"a":724,"b":732}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":779,"b":785}]}],"statement":"-- One page of every user's exports of a component type newest first, before the cursor (admins, who see every row); served by (component_type, created_at, id).\nselect id, user_id, component_type, requirements, approved_count, edited_count, custom_added_count, proposal_latency_ms,\n       used_in_pattern_retrieval, used_in_code_generation, created_at, updated_at, created_at::text as \"cursor_at!\"\nfrom componentforge.requirement_exports\nwhere component_type = :componentType!\n  and (created_at, id) < (case when cast(:beforeAt as timestamptz) is null then 'infinity'::timestamptz else :beforeAt end,\n                          case when cast(:beforeId as uuid) is null then 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid else :beforeId end)\norder by created_at desc, id desc\nlimit :limit!"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * -- One page of every user's exports of a component type newest first, before the cursor (admins, who see every row); served by (component_type, created_at, id).
+ * select id, user_id, component_type, requirements, approved_count, edited_count, custom_added_count, proposal_latency_ms,
+ *        used_in_pattern_retrieval, used_in_code_generation, created_at, updated_at, created_at::text as "cursor_at!"
+ * from componentforge.requirement_exports
+ * where component_type = :componentType!
+ *   and (created_at, id) < (case when cast(:beforeAt as timestamptz) is null then 'infinity'::timestamptz else :beforeAt end,
+ *                           case when cast(:beforeId as uuid) is null then 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid else :beforeId end)
+ * order by created_at desc, id desc
+ * limit :limit!
+ * ```
+ */
+export const listAllExportsByComponent = new PreparedQuery<IListAllExportsByComponentParams,IListAllExportsByComponentResult>(listAllExportsByComponentIR);
+
+
 /** 'FindApprovalMetrics' parameters type */
-export type IFindApprovalMetricsParams = void;
+export interface IFindApprovalMetricsParams {
+  userId: string;
+}
 
 /** 'FindApprovalMetrics' return type */
 export interface IFindApprovalMetricsResult {
@@ -187,12 +248,46 @@ export interface IFindApprovalMetricsQuery {
   result: IFindApprovalMetricsResult;
 }
 
-const findApprovalMetricsIR: any = {"usedParamSet":{},"params":[],"statement":"-- Average approved, edited and custom-added counts over the visible exports (a user's own, or all for admins); averages are null when there are none.\nselect count(*)::int as \"exports!\",\n       avg(approved_count)::double precision as \"avg_approved?\",\n       avg(edited_count)::double precision as \"avg_edited?\",\n       avg(custom_added_count)::double precision as \"avg_custom?\"\nfrom componentforge.requirement_exports"};
+const findApprovalMetricsIR: any = {"usedParamSet":{"userId":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":433,"b":440}]}],"statement":"-- Average approved, edited and custom-added counts over a user's own exports; averages are null when there are none. Served by the user_id indexes.\nselect count(*)::int as \"exports!\",\n       avg(approved_count)::double precision as \"avg_approved?\",\n       avg(edited_count)::double precision as \"avg_edited?\",\n       avg(custom_added_count)::double precision as \"avg_custom?\"\nfrom componentforge.requirement_exports\nwhere user_id = :userId!"};
 
 /**
  * Query generated from SQL:
  * ```
- * -- Average approved, edited and custom-added counts over the visible exports (a user's own, or all for admins); averages are null when there are none.
+ * -- Average approved, edited and custom-added counts over a user's own exports; averages are null when there are none. Served by the user_id indexes.
+ * select count(*)::int as "exports!",
+ *        avg(approved_count)::double precision as "avg_approved?",
+ *        avg(edited_count)::double precision as "avg_edited?",
+ *        avg(custom_added_count)::double precision as "avg_custom?"
+ * from componentforge.requirement_exports
+ * where user_id = :userId!
+ * ```
+ */
+export const findApprovalMetrics = new PreparedQuery<IFindApprovalMetricsParams,IFindApprovalMetricsResult>(findApprovalMetricsIR);
+
+
+/** 'FindAllApprovalMetrics' parameters type */
+export type IFindAllApprovalMetricsParams = void;
+
+/** 'FindAllApprovalMetrics' return type */
+export interface IFindAllApprovalMetricsResult {
+  avgApproved: number | null;
+  avgCustom: number | null;
+  avgEdited: number | null;
+  exports: number;
+}
+
+/** 'FindAllApprovalMetrics' query type */
+export interface IFindAllApprovalMetricsQuery {
+  params: IFindAllApprovalMetricsParams;
+  result: IFindAllApprovalMetricsResult;
+}
+
+const findAllApprovalMetricsIR: any = {"usedParamSet":{},"params":[],"statement":"-- Average approved, edited and custom-added counts over every export (admins: the seed's analytics are global); averages are null when there are none.\nselect count(*)::int as \"exports!\",\n       avg(approved_count)::double precision as \"avg_approved?\",\n       avg(edited_count)::double precision as \"avg_edited?\",\n       avg(custom_added_count)::double precision as \"avg_custom?\"\nfrom componentforge.requirement_exports"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * -- Average approved, edited and custom-added counts over every export (admins: the seed's analytics are global); averages are null when there are none.
  * select count(*)::int as "exports!",
  *        avg(approved_count)::double precision as "avg_approved?",
  *        avg(edited_count)::double precision as "avg_edited?",
@@ -200,7 +295,7 @@ const findApprovalMetricsIR: any = {"usedParamSet":{},"params":[],"statement":"-
  * from componentforge.requirement_exports
  * ```
  */
-export const findApprovalMetrics = new PreparedQuery<IFindApprovalMetricsParams,IFindApprovalMetricsResult>(findApprovalMetricsIR);
+export const findAllApprovalMetrics = new PreparedQuery<IFindAllApprovalMetricsParams,IFindAllApprovalMetricsResult>(findAllApprovalMetricsIR);
 
 
 /** 'ListFastExports' parameters type */
@@ -209,6 +304,7 @@ export interface IListFastExportsParams {
   afterLatencyMs?: number | null | void;
   limit: NumberOrString;
   maxLatencyMs: number;
+  userId: string;
 }
 
 /** 'ListFastExports' return type */
@@ -239,22 +335,79 @@ export interface IListFastExportsQuery {
   result: IListFastExportsResult;
 }
 
-const listFastExportsIR: any = {"usedParamSet":{"maxLatencyMs":true,"afterLatencyMs":true,"afterId":true,"limit":true},"params":[{"name":"maxLatencyMs","required":true,"transform":{"type":"scalar"},"locs":[{"a":414,"b":427}]},{"name":"afterLatencyMs","required":false,"transform":{"type":"scalar"},"locs":[{"a":473,"b":487}]},{"name":"afterId","required":false,"transform":{"type":"scalar"},"locs":[{"a":509,"b":516}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":605,"b":611}]}],"statement":"-- One page of the exports whose proposals took less than the bound, fastest first, after the cursor; served by the proposal_latency_ms index.\nselect id, user_id, component_type, requirements, approved_count, edited_count, custom_added_count, proposal_latency_ms,\n       used_in_pattern_retrieval, used_in_code_generation, created_at, updated_at\nfrom componentforge.requirement_exports\nwhere proposal_latency_ms < :maxLatencyMs!\n  and (proposal_latency_ms, id) > (coalesce(:afterLatencyMs::int, -1), coalesce(:afterId::uuid, '00000000-0000-0000-0000-000000000000'))\norder by proposal_latency_ms, id\nlimit :limit!"};
+const listFastExportsIR: any = {"usedParamSet":{"userId":true,"maxLatencyMs":true,"afterLatencyMs":true,"afterId":true,"limit":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":412,"b":419}]},{"name":"maxLatencyMs","required":true,"transform":{"type":"scalar"},"locs":[{"a":449,"b":462}]},{"name":"afterLatencyMs","required":false,"transform":{"type":"scalar"},"locs":[{"a":514,"b":528},{"a":559,"b":573}]},{"name":"afterId","required":false,"transform":{"type":"scalar"},"locs":[{"a":630,"b":637},{"a":711,"b":718}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":764,"b":770}]}],"statement":"-- One page of a user's exports whose proposals took less than the bound, fastest first, after the cursor; served by (user_id, proposal_latency_ms, id).\nselect id, user_id, component_type, requirements, approved_count, edited_count, custom_added_count, proposal_latency_ms,\n       used_in_pattern_retrieval, used_in_code_generation, created_at, updated_at\nfrom componentforge.requirement_exports\nwhere user_id = :userId!\n  and proposal_latency_ms < :maxLatencyMs!\n  and (proposal_latency_ms, id) > (case when cast(:afterLatencyMs as int) is null then -1 else :afterLatencyMs end,\n                                   case when cast(:afterId as uuid) is null then '00000000-0000-0000-0000-000000000000'::uuid else :afterId end)\norder by proposal_latency_ms, id\nlimit :limit!"};
 
 /**
  * Query generated from SQL:
  * ```
- * -- One page of the exports whose proposals took less than the bound, fastest first, after the cursor; served by the proposal_latency_ms index.
+ * -- One page of a user's exports whose proposals took less than the bound, fastest first, after the cursor; served by (user_id, proposal_latency_ms, id).
  * select id, user_id, component_type, requirements, approved_count, edited_count, custom_added_count, proposal_latency_ms,
  *        used_in_pattern_retrieval, used_in_code_generation, created_at, updated_at
  * from componentforge.requirement_exports
- * where proposal_latency_ms < :maxLatencyMs!
- *   and (proposal_latency_ms, id) > (coalesce(:afterLatencyMs::int, -1), coalesce(:afterId::uuid, '00000000-0000-0000-0000-000000000000'))
+ * where user_id = :userId!
+ *   and proposal_latency_ms < :maxLatencyMs!
+ *   and (proposal_latency_ms, id) > (case when cast(:afterLatencyMs as int) is null then -1 else :afterLatencyMs end,
+ *                                    case when cast(:afterId as uuid) is null then '00000000-0000-0000-0000-000000000000'::uuid else :afterId end)
  * order by proposal_latency_ms, id
  * limit :limit!
  * ```
  */
 export const listFastExports = new PreparedQuery<IListFastExportsParams,IListFastExportsResult>(listFastExportsIR);
+
+
+/** 'ListAllFastExports' parameters type */
+export interface IListAllFastExportsParams {
+  afterId?: string | null | void;
+  afterLatencyMs?: number | null | void;
+  limit: NumberOrString;
+  maxLatencyMs: number;
+}
+
+/** 'ListAllFastExports' return type */
+export interface IListAllFastExportsResult {
+  /** Proposals approved as they were */
+  approvedCount: number;
+  /** The component the requirements are for, e.g. Button or Card */
+  componentType: string;
+  createdAt: Date;
+  /** Requirements the user added */
+  customAddedCount: number;
+  /** Proposals the user edited */
+  editedCount: number;
+  id: string;
+  /** Time taken to generate the proposals, in milliseconds */
+  proposalLatencyMs: number | null;
+  /** The extracted requirements as a JSON object (props, events, states, accessibility) */
+  requirements: Json;
+  updatedAt: Date;
+  usedInCodeGeneration: boolean;
+  usedInPatternRetrieval: boolean;
+  userId: string;
+}
+
+/** 'ListAllFastExports' query type */
+export interface IListAllFastExportsQuery {
+  params: IListAllFastExportsParams;
+  result: IListAllFastExportsResult;
+}
+
+const listAllFastExportsIR: any = {"usedParamSet":{"maxLatencyMs":true,"afterLatencyMs":true,"afterId":true,"limit":true},"params":[{"name":"maxLatencyMs","required":true,"transform":{"type":"scalar"},"locs":[{"a":428,"b":441}]},{"name":"afterLatencyMs","required":false,"transform":{"type":"scalar"},"locs":[{"a":493,"b":507},{"a":538,"b":552}]},{"name":"afterId","required":false,"transform":{"type":"scalar"},"locs":[{"a":609,"b":616},{"a":690,"b":697}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":743,"b":749}]}],"statement":"-- One page of every user's exports whose proposals took less than the bound, fastest first, after the cursor (admins); served by (proposal_latency_ms, id).\nselect id, user_id, component_type, requirements, approved_count, edited_count, custom_added_count, proposal_latency_ms,\n       used_in_pattern_retrieval, used_in_code_generation, created_at, updated_at\nfrom componentforge.requirement_exports\nwhere proposal_latency_ms < :maxLatencyMs!\n  and (proposal_latency_ms, id) > (case when cast(:afterLatencyMs as int) is null then -1 else :afterLatencyMs end,\n                                   case when cast(:afterId as uuid) is null then '00000000-0000-0000-0000-000000000000'::uuid else :afterId end)\norder by proposal_latency_ms, id\nlimit :limit!"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * -- One page of every user's exports whose proposals took less than the bound, fastest first, after the cursor (admins); served by (proposal_latency_ms, id).
+ * select id, user_id, component_type, requirements, approved_count, edited_count, custom_added_count, proposal_latency_ms,
+ *        used_in_pattern_retrieval, used_in_code_generation, created_at, updated_at
+ * from componentforge.requirement_exports
+ * where proposal_latency_ms < :maxLatencyMs!
+ *   and (proposal_latency_ms, id) > (case when cast(:afterLatencyMs as int) is null then -1 else :afterLatencyMs end,
+ *                                    case when cast(:afterId as uuid) is null then '00000000-0000-0000-0000-000000000000'::uuid else :afterId end)
+ * order by proposal_latency_ms, id
+ * limit :limit!
+ * ```
+ */
+export const listAllFastExports = new PreparedQuery<IListAllFastExportsParams,IListAllFastExportsResult>(listAllFastExportsIR);
 
 
 /** 'MarkExportUsed' parameters type */

@@ -161,7 +161,7 @@ export const findUserByEmail = new PreparedQuery<IFindUserByEmailParams,IFindUse
 
 /** 'ListUsers' parameters type */
 export interface IListUsersParams {
-  after?: string | null | void;
+  before?: string | null | void;
   limit: NumberOrString;
   prefix?: string | null | void;
   role?: string | null | void;
@@ -197,20 +197,20 @@ export interface IListUsersQuery {
   result: IListUsersResult;
 }
 
-const listUsersIR: any = {"usedParamSet":{"status":true,"role":true,"prefix":true,"after":true,"limit":true},"params":[{"name":"status","required":false,"transform":{"type":"scalar"},"locs":[{"a":360,"b":366},{"a":397,"b":403}]},{"name":"role","required":false,"transform":{"type":"scalar"},"locs":[{"a":418,"b":422},{"a":451,"b":455}]},{"name":"prefix","required":false,"transform":{"type":"scalar"},"locs":[{"a":470,"b":476},{"a":509,"b":515},{"a":534,"b":540}]},{"name":"after","required":false,"transform":{"type":"scalar"},"locs":[{"a":555,"b":560},{"a":587,"b":592}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":613,"b":619}]}],"statement":"-- One page of users in creation order (ids are UUIDv7), after the cursor, optionally filtered by status, role and an email/username prefix (a LIKE pattern, escaped by the caller).\nselect id, username, email, full_name, first_name, last_name, bio, avatar_url, role, status, preferences,\n       last_login_at, created_at, updated_at\nfrom core.users\nwhere (cast(:status as text) is null or status = :status)\n  and (cast(:role as text) is null or role = :role)\n  and (cast(:prefix as text) is null or email like :prefix or username like :prefix)\n  and (cast(:after as uuid) is null or id > :after)\norder by id\nlimit :limit!"};
+const listUsersIR: any = {"usedParamSet":{"before":true,"status":true,"role":true,"prefix":true,"limit":true},"params":[{"name":"before","required":false,"transform":{"type":"scalar"},"locs":[{"a":588,"b":594},{"a":668,"b":674}]},{"name":"status","required":false,"transform":{"type":"scalar"},"locs":[{"a":692,"b":698},{"a":729,"b":735}]},{"name":"role","required":false,"transform":{"type":"scalar"},"locs":[{"a":750,"b":754},{"a":783,"b":787}]},{"name":"prefix","required":false,"transform":{"type":"scalar"},"locs":[{"a":802,"b":808},{"a":841,"b":847},{"a":866,"b":872}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":898,"b":904}]}],"statement":"-- One page of users newest first (ids are UUIDv7), before the cursor, optionally filtered by status, role and an email/username prefix (a LIKE pattern, escaped by the caller). Served by walking the primary key down from the cursor (a CASE, not coalesce, so that it stays an index condition under RLS); the filters are few-valued, so a generic plan could not do better with an index of its own.\nselect id, username, email, full_name, first_name, last_name, bio, avatar_url, role, status, preferences,\n       last_login_at, created_at, updated_at\nfrom core.users\nwhere id < case when cast(:before as uuid) is null then 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid else :before end\n  and (cast(:status as text) is null or status = :status)\n  and (cast(:role as text) is null or role = :role)\n  and (cast(:prefix as text) is null or email like :prefix or username like :prefix)\norder by id desc\nlimit :limit!"};
 
 /**
  * Query generated from SQL:
  * ```
- * -- One page of users in creation order (ids are UUIDv7), after the cursor, optionally filtered by status, role and an email/username prefix (a LIKE pattern, escaped by the caller).
+ * -- One page of users newest first (ids are UUIDv7), before the cursor, optionally filtered by status, role and an email/username prefix (a LIKE pattern, escaped by the caller). Served by walking the primary key down from the cursor (a CASE, not coalesce, so that it stays an index condition under RLS); the filters are few-valued, so a generic plan could not do better with an index of its own.
  * select id, username, email, full_name, first_name, last_name, bio, avatar_url, role, status, preferences,
  *        last_login_at, created_at, updated_at
  * from core.users
- * where (cast(:status as text) is null or status = :status)
+ * where id < case when cast(:before as uuid) is null then 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid else :before end
+ *   and (cast(:status as text) is null or status = :status)
  *   and (cast(:role as text) is null or role = :role)
  *   and (cast(:prefix as text) is null or email like :prefix or username like :prefix)
- *   and (cast(:after as uuid) is null or id > :after)
- * order by id
+ * order by id desc
  * limit :limit!
  * ```
  */

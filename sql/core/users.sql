@@ -20,15 +20,15 @@ from core.users
 where email = :email!;
 
 /* @name ListUsers */
--- One page of users in creation order (ids are UUIDv7), after the cursor, optionally filtered by status, role and an email/username prefix (a LIKE pattern, escaped by the caller).
+-- One page of users newest first (ids are UUIDv7), before the cursor, optionally filtered by status, role and an email/username prefix (a LIKE pattern, escaped by the caller). Served by walking the primary key down from the cursor (a CASE, not coalesce, so that it stays an index condition under RLS); the filters are few-valued, so a generic plan could not do better with an index of its own.
 select id, username, email, full_name, first_name, last_name, bio, avatar_url, role, status, preferences,
        last_login_at, created_at, updated_at
 from core.users
-where (cast(:status as text) is null or status = :status)
+where id < case when cast(:before as uuid) is null then 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid else :before end
+  and (cast(:status as text) is null or status = :status)
   and (cast(:role as text) is null or role = :role)
   and (cast(:prefix as text) is null or email like :prefix or username like :prefix)
-  and (cast(:after as uuid) is null or id > :after)
-order by id
+order by id desc
 limit :limit!;
 
 /* @name FindLoginByEmail */

@@ -213,8 +213,6 @@ export interface IListDocumentsParams {
   before?: string | null | void;
   limit: NumberOrString;
   ownerId: string;
-  projectId?: string | null | void;
-  status?: string | null | void;
 }
 
 /** 'ListDocuments' return type */
@@ -239,22 +237,118 @@ export interface IListDocumentsQuery {
   result: IListDocumentsResult;
 }
 
-const listDocumentsIR: any = {"usedParamSet":{"ownerId":true,"projectId":true,"status":true,"before":true,"limit":true},"params":[{"name":"ownerId","required":true,"transform":{"type":"scalar"},"locs":[{"a":255,"b":263}]},{"name":"projectId","required":false,"transform":{"type":"scalar"},"locs":[{"a":277,"b":286},{"a":321,"b":330}]},{"name":"status","required":false,"transform":{"type":"scalar"},"locs":[{"a":345,"b":351},{"a":382,"b":388}]},{"name":"before","required":false,"transform":{"type":"scalar"},"locs":[{"a":403,"b":409},{"a":436,"b":442}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":468,"b":474}]}],"statement":"-- One page of a user's documents, newest first, optionally in one project and/or status.\nselect id, owner_id, project_id, filename, file_path, file_type, content_summary, vector_id, status, created_at, updated_at\nfrom socrates.documents\nwhere owner_id = :ownerId!\n  and (cast(:projectId as uuid) is null or project_id = :projectId)\n  and (cast(:status as text) is null or status = :status)\n  and (cast(:before as uuid) is null or id < :before)\norder by id desc\nlimit :limit!"};
+const listDocumentsIR: any = {"usedParamSet":{"ownerId":true,"before":true,"limit":true},"params":[{"name":"ownerId","required":true,"transform":{"type":"scalar"},"locs":[{"a":364,"b":372}]},{"name":"before","required":false,"transform":{"type":"scalar"},"locs":[{"a":400,"b":406},{"a":480,"b":486}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":515,"b":521}]}],"statement":"-- One page of a user's documents, newest first, before the cursor id; served by (owner_id, id desc). The cursor is a CASE, not coalesce: under RLS only leakproof conditions become index conditions.\nselect id, owner_id, project_id, filename, file_path, file_type, content_summary, vector_id, status, created_at, updated_at\nfrom socrates.documents\nwhere owner_id = :ownerId!\n  and id < case when cast(:before as uuid) is null then 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid else :before end\norder by id desc\nlimit :limit!"};
 
 /**
  * Query generated from SQL:
  * ```
- * -- One page of a user's documents, newest first, optionally in one project and/or status.
+ * -- One page of a user's documents, newest first, before the cursor id; served by (owner_id, id desc). The cursor is a CASE, not coalesce: under RLS only leakproof conditions become index conditions.
  * select id, owner_id, project_id, filename, file_path, file_type, content_summary, vector_id, status, created_at, updated_at
  * from socrates.documents
  * where owner_id = :ownerId!
- *   and (cast(:projectId as uuid) is null or project_id = :projectId)
- *   and (cast(:status as text) is null or status = :status)
- *   and (cast(:before as uuid) is null or id < :before)
+ *   and id < case when cast(:before as uuid) is null then 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid else :before end
  * order by id desc
  * limit :limit!
  * ```
  */
 export const listDocuments = new PreparedQuery<IListDocumentsParams,IListDocumentsResult>(listDocumentsIR);
+
+
+/** 'ListDocumentsByStatus' parameters type */
+export interface IListDocumentsByStatusParams {
+  before?: string | null | void;
+  limit: NumberOrString;
+  ownerId: string;
+  status: string;
+}
+
+/** 'ListDocumentsByStatus' return type */
+export interface IListDocumentsByStatusResult {
+  contentSummary: string | null;
+  createdAt: Date;
+  filename: string;
+  filePath: string;
+  fileType: string | null;
+  id: string;
+  ownerId: string;
+  projectId: string | null;
+  status: string;
+  updatedAt: Date;
+  /** Id of the document's embedding in the vector store */
+  vectorId: string | null;
+}
+
+/** 'ListDocumentsByStatus' query type */
+export interface IListDocumentsByStatusQuery {
+  params: IListDocumentsByStatusParams;
+  result: IListDocumentsByStatusResult;
+}
+
+const listDocumentsByStatusIR: any = {"usedParamSet":{"ownerId":true,"status":true,"before":true,"limit":true},"params":[{"name":"ownerId","required":true,"transform":{"type":"scalar"},"locs":[{"a":289,"b":297}]},{"name":"status","required":true,"transform":{"type":"scalar"},"locs":[{"a":314,"b":321}]},{"name":"before","required":false,"transform":{"type":"scalar"},"locs":[{"a":349,"b":355},{"a":429,"b":435}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":464,"b":470}]}],"statement":"-- One page of a user's documents of one status, newest first, before the cursor id; served by (owner_id, status, id desc).\nselect id, owner_id, project_id, filename, file_path, file_type, content_summary, vector_id, status, created_at, updated_at\nfrom socrates.documents\nwhere owner_id = :ownerId!\n  and status = :status!\n  and id < case when cast(:before as uuid) is null then 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid else :before end\norder by id desc\nlimit :limit!"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * -- One page of a user's documents of one status, newest first, before the cursor id; served by (owner_id, status, id desc).
+ * select id, owner_id, project_id, filename, file_path, file_type, content_summary, vector_id, status, created_at, updated_at
+ * from socrates.documents
+ * where owner_id = :ownerId!
+ *   and status = :status!
+ *   and id < case when cast(:before as uuid) is null then 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid else :before end
+ * order by id desc
+ * limit :limit!
+ * ```
+ */
+export const listDocumentsByStatus = new PreparedQuery<IListDocumentsByStatusParams,IListDocumentsByStatusResult>(listDocumentsByStatusIR);
+
+
+/** 'ListDocumentsInProject' parameters type */
+export interface IListDocumentsInProjectParams {
+  before?: string | null | void;
+  limit: NumberOrString;
+  ownerId: string;
+  projectId: string;
+  status?: string | null | void;
+}
+
+/** 'ListDocumentsInProject' return type */
+export interface IListDocumentsInProjectResult {
+  contentSummary: string | null;
+  createdAt: Date;
+  filename: string;
+  filePath: string;
+  fileType: string | null;
+  id: string;
+  ownerId: string;
+  projectId: string | null;
+  status: string;
+  updatedAt: Date;
+  /** Id of the document's embedding in the vector store */
+  vectorId: string | null;
+}
+
+/** 'ListDocumentsInProject' query type */
+export interface IListDocumentsInProjectQuery {
+  params: IListDocumentsInProjectParams;
+  result: IListDocumentsInProjectResult;
+}
+
+const listDocumentsInProjectIR: any = {"usedParamSet":{"ownerId":true,"projectId":true,"status":true,"before":true,"limit":true},"params":[{"name":"ownerId","required":true,"transform":{"type":"scalar"},"locs":[{"a":341,"b":349}]},{"name":"projectId","required":true,"transform":{"type":"scalar"},"locs":[{"a":370,"b":380}]},{"name":"status","required":false,"transform":{"type":"scalar"},"locs":[{"a":394,"b":400},{"a":431,"b":437}]},{"name":"before","required":false,"transform":{"type":"scalar"},"locs":[{"a":466,"b":472},{"a":546,"b":552}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":581,"b":587}]}],"statement":"-- One page of a user's documents in one project, newest first, before the cursor id, optionally of one status (few rows: a filter); served by (owner_id, project_id, id desc).\nselect id, owner_id, project_id, filename, file_path, file_type, content_summary, vector_id, status, created_at, updated_at\nfrom socrates.documents\nwhere owner_id = :ownerId!\n  and project_id = :projectId!\n  and (cast(:status as text) is null or status = :status)\n  and id < case when cast(:before as uuid) is null then 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid else :before end\norder by id desc\nlimit :limit!"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * -- One page of a user's documents in one project, newest first, before the cursor id, optionally of one status (few rows: a filter); served by (owner_id, project_id, id desc).
+ * select id, owner_id, project_id, filename, file_path, file_type, content_summary, vector_id, status, created_at, updated_at
+ * from socrates.documents
+ * where owner_id = :ownerId!
+ *   and project_id = :projectId!
+ *   and (cast(:status as text) is null or status = :status)
+ *   and id < case when cast(:before as uuid) is null then 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid else :before end
+ * order by id desc
+ * limit :limit!
+ * ```
+ */
+export const listDocumentsInProject = new PreparedQuery<IListDocumentsInProjectParams,IListDocumentsInProjectResult>(listDocumentsInProjectIR);
 
 

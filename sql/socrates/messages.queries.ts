@@ -81,17 +81,17 @@ export interface IListMessagesQuery {
   result: IListMessagesResult;
 }
 
-const listMessagesIR: any = {"usedParamSet":{"sessionId":true,"afterAt":true,"afterId":true,"limit":true},"params":[{"name":"sessionId","required":true,"transform":{"type":"scalar"},"locs":[{"a":283,"b":293}]},{"name":"afterAt","required":false,"transform":{"type":"scalar"},"locs":[{"a":307,"b":314},{"a":375,"b":382}]},{"name":"afterId","required":false,"transform":{"type":"scalar"},"locs":[{"a":406,"b":413}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":456,"b":462}]}],"statement":"-- One page of a session's messages, oldest first, after the cursor (created_at as text keeps its microseconds).\nselect id, session_id, user_id, role, content, message_type, metadata, created_at, updated_at, created_at::text as \"cursor_at!\"\nfrom socrates.messages\nwhere session_id = :sessionId!\n  and (cast(:afterAt as timestamptz) is null\n       or (created_at, id) > (cast(:afterAt as timestamptz), cast(:afterId as uuid)))\norder by created_at, id\nlimit :limit!"};
+const listMessagesIR: any = {"usedParamSet":{"sessionId":true,"afterAt":true,"afterId":true,"limit":true},"params":[{"name":"sessionId","required":true,"transform":{"type":"scalar"},"locs":[{"a":426,"b":436}]},{"name":"afterAt","required":false,"transform":{"type":"scalar"},"locs":[{"a":479,"b":486},{"a":547,"b":554}]},{"name":"afterId","required":false,"transform":{"type":"scalar"},"locs":[{"a":602,"b":609},{"a":683,"b":690}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":727,"b":733}]}],"statement":"-- One page of a session's messages, oldest first, after the cursor (created_at as text keeps its microseconds); served by (session_id, created_at, id), the cursor an index condition (a CASE: coalesce is not leakproof, RLS would keep it out of the index).\nselect id, session_id, user_id, role, content, message_type, metadata, created_at, updated_at, created_at::text as \"cursor_at!\"\nfrom socrates.messages\nwhere session_id = :sessionId!\n  and (created_at, id) > (case when cast(:afterAt as timestamptz) is null then '-infinity'::timestamptz else :afterAt end,\n                          case when cast(:afterId as uuid) is null then '00000000-0000-0000-0000-000000000000'::uuid else :afterId end)\norder by created_at, id\nlimit :limit!"};
 
 /**
  * Query generated from SQL:
  * ```
- * -- One page of a session's messages, oldest first, after the cursor (created_at as text keeps its microseconds).
+ * -- One page of a session's messages, oldest first, after the cursor (created_at as text keeps its microseconds); served by (session_id, created_at, id), the cursor an index condition (a CASE: coalesce is not leakproof, RLS would keep it out of the index).
  * select id, session_id, user_id, role, content, message_type, metadata, created_at, updated_at, created_at::text as "cursor_at!"
  * from socrates.messages
  * where session_id = :sessionId!
- *   and (cast(:afterAt as timestamptz) is null
- *        or (created_at, id) > (cast(:afterAt as timestamptz), cast(:afterId as uuid)))
+ *   and (created_at, id) > (case when cast(:afterAt as timestamptz) is null then '-infinity'::timestamptz else :afterAt end,
+ *                           case when cast(:afterId as uuid) is null then '00000000-0000-0000-0000-000000000000'::uuid else :afterId end)
  * order by created_at, id
  * limit :limit!
  * ```

@@ -204,7 +204,6 @@ export interface IListProjectsParams {
   before?: string | null | void;
   limit: NumberOrString;
   ownerId: string;
-  status?: string | null | void;
 }
 
 /** 'ListProjects' return type */
@@ -226,21 +225,65 @@ export interface IListProjectsQuery {
   result: IListProjectsResult;
 }
 
-const listProjectsIR: any = {"usedParamSet":{"ownerId":true,"status":true,"before":true,"limit":true},"params":[{"name":"ownerId","required":true,"transform":{"type":"scalar"},"locs":[{"a":220,"b":228}]},{"name":"status","required":false,"transform":{"type":"scalar"},"locs":[{"a":242,"b":248},{"a":279,"b":285}]},{"name":"before","required":false,"transform":{"type":"scalar"},"locs":[{"a":300,"b":306},{"a":333,"b":339}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":365,"b":371}]}],"statement":"-- One page of a user's projects, newest first (ids are UUIDv7), optionally in one status.\nselect id, owner_id, name, description, status, technology_stack, created_at, updated_at\nfrom socrates.projects\nwhere owner_id = :ownerId!\n  and (cast(:status as text) is null or status = :status)\n  and (cast(:before as uuid) is null or id < :before)\norder by id desc\nlimit :limit!"};
+const listProjectsIR: any = {"usedParamSet":{"ownerId":true,"before":true,"limit":true},"params":[{"name":"ownerId","required":true,"transform":{"type":"scalar"},"locs":[{"a":344,"b":352}]},{"name":"before","required":false,"transform":{"type":"scalar"},"locs":[{"a":380,"b":386},{"a":460,"b":466}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":495,"b":501}]}],"statement":"-- One page of a user's projects, newest first (ids are UUIDv7), before the cursor id; served by (owner_id, id desc). The cursor is a CASE, not coalesce: under RLS only leakproof conditions become index conditions.\nselect id, owner_id, name, description, status, technology_stack, created_at, updated_at\nfrom socrates.projects\nwhere owner_id = :ownerId!\n  and id < case when cast(:before as uuid) is null then 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid else :before end\norder by id desc\nlimit :limit!"};
 
 /**
  * Query generated from SQL:
  * ```
- * -- One page of a user's projects, newest first (ids are UUIDv7), optionally in one status.
+ * -- One page of a user's projects, newest first (ids are UUIDv7), before the cursor id; served by (owner_id, id desc). The cursor is a CASE, not coalesce: under RLS only leakproof conditions become index conditions.
  * select id, owner_id, name, description, status, technology_stack, created_at, updated_at
  * from socrates.projects
  * where owner_id = :ownerId!
- *   and (cast(:status as text) is null or status = :status)
- *   and (cast(:before as uuid) is null or id < :before)
+ *   and id < case when cast(:before as uuid) is null then 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid else :before end
  * order by id desc
  * limit :limit!
  * ```
  */
 export const listProjects = new PreparedQuery<IListProjectsParams,IListProjectsResult>(listProjectsIR);
+
+
+/** 'ListProjectsByStatus' parameters type */
+export interface IListProjectsByStatusParams {
+  before?: string | null | void;
+  limit: NumberOrString;
+  ownerId: string;
+  status: string;
+}
+
+/** 'ListProjectsByStatus' return type */
+export interface IListProjectsByStatusResult {
+  createdAt: Date;
+  description: string | null;
+  id: string;
+  name: string;
+  ownerId: string;
+  status: string;
+  /** JSON array of the technologies used, e.g. ["python", "fastapi"] */
+  technologyStack: Json | null;
+  updatedAt: Date;
+}
+
+/** 'ListProjectsByStatus' query type */
+export interface IListProjectsByStatusQuery {
+  params: IListProjectsByStatusParams;
+  result: IListProjectsByStatusResult;
+}
+
+const listProjectsByStatusIR: any = {"usedParamSet":{"ownerId":true,"status":true,"before":true,"limit":true},"params":[{"name":"ownerId","required":true,"transform":{"type":"scalar"},"locs":[{"a":252,"b":260}]},{"name":"status","required":true,"transform":{"type":"scalar"},"locs":[{"a":277,"b":284}]},{"name":"before","required":false,"transform":{"type":"scalar"},"locs":[{"a":312,"b":318},{"a":392,"b":398}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":427,"b":433}]}],"statement":"-- One page of a user's projects in one status, newest first, before the cursor id; served by (owner_id, status, id desc).\nselect id, owner_id, name, description, status, technology_stack, created_at, updated_at\nfrom socrates.projects\nwhere owner_id = :ownerId!\n  and status = :status!\n  and id < case when cast(:before as uuid) is null then 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid else :before end\norder by id desc\nlimit :limit!"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * -- One page of a user's projects in one status, newest first, before the cursor id; served by (owner_id, status, id desc).
+ * select id, owner_id, name, description, status, technology_stack, created_at, updated_at
+ * from socrates.projects
+ * where owner_id = :ownerId!
+ *   and status = :status!
+ *   and id < case when cast(:before as uuid) is null then 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid else :before end
+ * order by id desc
+ * limit :limit!
+ * ```
+ */
+export const listProjectsByStatus = new PreparedQuery<IListProjectsByStatusParams,IListProjectsByStatusResult>(listProjectsByStatusIR);
 
 

@@ -34,11 +34,20 @@ where id = :id!
 returning id;
 
 /* @name ListProjects */
--- One page of a user's projects, newest first (ids are UUIDv7), optionally in one status.
+-- One page of a user's projects, newest first (ids are UUIDv7), before the cursor id; served by (owner_id, id desc). The cursor is a CASE, not coalesce: under RLS only leakproof conditions become index conditions.
 select id, owner_id, name, description, status, technology_stack, created_at, updated_at
 from socrates.projects
 where owner_id = :ownerId!
-  and (cast(:status as text) is null or status = :status)
-  and (cast(:before as uuid) is null or id < :before)
+  and id < case when cast(:before as uuid) is null then 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid else :before end
+order by id desc
+limit :limit!;
+
+/* @name ListProjectsByStatus */
+-- One page of a user's projects in one status, newest first, before the cursor id; served by (owner_id, status, id desc).
+select id, owner_id, name, description, status, technology_stack, created_at, updated_at
+from socrates.projects
+where owner_id = :ownerId!
+  and status = :status!
+  and id < case when cast(:before as uuid) is null then 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid else :before end
 order by id desc
 limit :limit!;

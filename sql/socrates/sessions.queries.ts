@@ -215,8 +215,6 @@ export interface IListSessionsParams {
   before?: string | null | void;
   limit: NumberOrString;
   ownerId: string;
-  projectId?: string | null | void;
-  status?: string | null | void;
 }
 
 /** 'ListSessions' return type */
@@ -241,22 +239,118 @@ export interface IListSessionsQuery {
   result: IListSessionsResult;
 }
 
-const listSessionsIR: any = {"usedParamSet":{"ownerId":true,"projectId":true,"status":true,"before":true,"limit":true},"params":[{"name":"ownerId","required":true,"transform":{"type":"scalar"},"locs":[{"a":224,"b":232}]},{"name":"projectId","required":false,"transform":{"type":"scalar"},"locs":[{"a":246,"b":255},{"a":290,"b":299}]},{"name":"status","required":false,"transform":{"type":"scalar"},"locs":[{"a":314,"b":320},{"a":351,"b":357}]},{"name":"before","required":false,"transform":{"type":"scalar"},"locs":[{"a":372,"b":378},{"a":405,"b":411}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":437,"b":443}]}],"statement":"-- One page of a user's sessions, newest first, optionally in one project and/or status.\nselect id, owner_id, project_id, name, status, mode, role, created_at, updated_at, archived_at\nfrom socrates.sessions\nwhere owner_id = :ownerId!\n  and (cast(:projectId as uuid) is null or project_id = :projectId)\n  and (cast(:status as text) is null or status = :status)\n  and (cast(:before as uuid) is null or id < :before)\norder by id desc\nlimit :limit!"};
+const listSessionsIR: any = {"usedParamSet":{"ownerId":true,"before":true,"limit":true},"params":[{"name":"ownerId","required":true,"transform":{"type":"scalar"},"locs":[{"a":333,"b":341}]},{"name":"before","required":false,"transform":{"type":"scalar"},"locs":[{"a":369,"b":375},{"a":449,"b":455}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":484,"b":490}]}],"statement":"-- One page of a user's sessions, newest first, before the cursor id; served by (owner_id, id desc). The cursor is a CASE, not coalesce: under RLS only leakproof conditions become index conditions.\nselect id, owner_id, project_id, name, status, mode, role, created_at, updated_at, archived_at\nfrom socrates.sessions\nwhere owner_id = :ownerId!\n  and id < case when cast(:before as uuid) is null then 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid else :before end\norder by id desc\nlimit :limit!"};
 
 /**
  * Query generated from SQL:
  * ```
- * -- One page of a user's sessions, newest first, optionally in one project and/or status.
+ * -- One page of a user's sessions, newest first, before the cursor id; served by (owner_id, id desc). The cursor is a CASE, not coalesce: under RLS only leakproof conditions become index conditions.
  * select id, owner_id, project_id, name, status, mode, role, created_at, updated_at, archived_at
  * from socrates.sessions
  * where owner_id = :ownerId!
- *   and (cast(:projectId as uuid) is null or project_id = :projectId)
- *   and (cast(:status as text) is null or status = :status)
- *   and (cast(:before as uuid) is null or id < :before)
+ *   and id < case when cast(:before as uuid) is null then 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid else :before end
  * order by id desc
  * limit :limit!
  * ```
  */
 export const listSessions = new PreparedQuery<IListSessionsParams,IListSessionsResult>(listSessionsIR);
+
+
+/** 'ListSessionsByStatus' parameters type */
+export interface IListSessionsByStatusParams {
+  before?: string | null | void;
+  limit: NumberOrString;
+  ownerId: string;
+  status: string;
+}
+
+/** 'ListSessionsByStatus' return type */
+export interface IListSessionsByStatusResult {
+  /** When the session was archived; set exactly when status is ARCHIVED */
+  archivedAt: Date | null;
+  createdAt: Date;
+  id: string;
+  mode: string;
+  name: string | null;
+  ownerId: string;
+  projectId: string | null;
+  /** The persona the tutor plays in this session */
+  role: string | null;
+  status: string;
+  updatedAt: Date;
+}
+
+/** 'ListSessionsByStatus' query type */
+export interface IListSessionsByStatusQuery {
+  params: IListSessionsByStatusParams;
+  result: IListSessionsByStatusResult;
+}
+
+const listSessionsByStatusIR: any = {"usedParamSet":{"ownerId":true,"status":true,"before":true,"limit":true},"params":[{"name":"ownerId","required":true,"transform":{"type":"scalar"},"locs":[{"a":258,"b":266}]},{"name":"status","required":true,"transform":{"type":"scalar"},"locs":[{"a":283,"b":290}]},{"name":"before","required":false,"transform":{"type":"scalar"},"locs":[{"a":318,"b":324},{"a":398,"b":404}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":433,"b":439}]}],"statement":"-- One page of a user's sessions of one status, newest first, before the cursor id; served by (owner_id, status, id desc).\nselect id, owner_id, project_id, name, status, mode, role, created_at, updated_at, archived_at\nfrom socrates.sessions\nwhere owner_id = :ownerId!\n  and status = :status!\n  and id < case when cast(:before as uuid) is null then 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid else :before end\norder by id desc\nlimit :limit!"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * -- One page of a user's sessions of one status, newest first, before the cursor id; served by (owner_id, status, id desc).
+ * select id, owner_id, project_id, name, status, mode, role, created_at, updated_at, archived_at
+ * from socrates.sessions
+ * where owner_id = :ownerId!
+ *   and status = :status!
+ *   and id < case when cast(:before as uuid) is null then 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid else :before end
+ * order by id desc
+ * limit :limit!
+ * ```
+ */
+export const listSessionsByStatus = new PreparedQuery<IListSessionsByStatusParams,IListSessionsByStatusResult>(listSessionsByStatusIR);
+
+
+/** 'ListSessionsInProject' parameters type */
+export interface IListSessionsInProjectParams {
+  before?: string | null | void;
+  limit: NumberOrString;
+  ownerId: string;
+  projectId: string;
+  status?: string | null | void;
+}
+
+/** 'ListSessionsInProject' return type */
+export interface IListSessionsInProjectResult {
+  /** When the session was archived; set exactly when status is ARCHIVED */
+  archivedAt: Date | null;
+  createdAt: Date;
+  id: string;
+  mode: string;
+  name: string | null;
+  ownerId: string;
+  projectId: string | null;
+  /** The persona the tutor plays in this session */
+  role: string | null;
+  status: string;
+  updatedAt: Date;
+}
+
+/** 'ListSessionsInProject' query type */
+export interface IListSessionsInProjectQuery {
+  params: IListSessionsInProjectParams;
+  result: IListSessionsInProjectResult;
+}
+
+const listSessionsInProjectIR: any = {"usedParamSet":{"ownerId":true,"projectId":true,"status":true,"before":true,"limit":true},"params":[{"name":"ownerId","required":true,"transform":{"type":"scalar"},"locs":[{"a":310,"b":318}]},{"name":"projectId","required":true,"transform":{"type":"scalar"},"locs":[{"a":339,"b":349}]},{"name":"status","required":false,"transform":{"type":"scalar"},"locs":[{"a":363,"b":369},{"a":400,"b":406}]},{"name":"before","required":false,"transform":{"type":"scalar"},"locs":[{"a":435,"b":441},{"a":515,"b":521}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":550,"b":556}]}],"statement":"-- One page of a user's sessions in one project, newest first, before the cursor id, optionally of one status (few rows: a filter); served by (owner_id, project_id, id desc).\nselect id, owner_id, project_id, name, status, mode, role, created_at, updated_at, archived_at\nfrom socrates.sessions\nwhere owner_id = :ownerId!\n  and project_id = :projectId!\n  and (cast(:status as text) is null or status = :status)\n  and id < case when cast(:before as uuid) is null then 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid else :before end\norder by id desc\nlimit :limit!"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * -- One page of a user's sessions in one project, newest first, before the cursor id, optionally of one status (few rows: a filter); served by (owner_id, project_id, id desc).
+ * select id, owner_id, project_id, name, status, mode, role, created_at, updated_at, archived_at
+ * from socrates.sessions
+ * where owner_id = :ownerId!
+ *   and project_id = :projectId!
+ *   and (cast(:status as text) is null or status = :status)
+ *   and id < case when cast(:before as uuid) is null then 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid else :before end
+ * order by id desc
+ * limit :limit!
+ * ```
+ */
+export const listSessionsInProject = new PreparedQuery<IListSessionsInProjectParams,IListSessionsInProjectResult>(listSessionsInProjectIR);
 
 

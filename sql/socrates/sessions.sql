@@ -33,12 +33,31 @@ where id = :id!
 returning id;
 
 /* @name ListSessions */
--- One page of a user's sessions, newest first, optionally in one project and/or status.
+-- One page of a user's sessions, newest first, before the cursor id; served by (owner_id, id desc). The cursor is a CASE, not coalesce: under RLS only leakproof conditions become index conditions.
 select id, owner_id, project_id, name, status, mode, role, created_at, updated_at, archived_at
 from socrates.sessions
 where owner_id = :ownerId!
-  and (cast(:projectId as uuid) is null or project_id = :projectId)
+  and id < case when cast(:before as uuid) is null then 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid else :before end
+order by id desc
+limit :limit!;
+
+/* @name ListSessionsByStatus */
+-- One page of a user's sessions of one status, newest first, before the cursor id; served by (owner_id, status, id desc).
+select id, owner_id, project_id, name, status, mode, role, created_at, updated_at, archived_at
+from socrates.sessions
+where owner_id = :ownerId!
+  and status = :status!
+  and id < case when cast(:before as uuid) is null then 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid else :before end
+order by id desc
+limit :limit!;
+
+/* @name ListSessionsInProject */
+-- One page of a user's sessions in one project, newest first, before the cursor id, optionally of one status (few rows: a filter); served by (owner_id, project_id, id desc).
+select id, owner_id, project_id, name, status, mode, role, created_at, updated_at, archived_at
+from socrates.sessions
+where owner_id = :ownerId!
+  and project_id = :projectId!
   and (cast(:status as text) is null or status = :status)
-  and (cast(:before as uuid) is null or id < :before)
+  and id < case when cast(:before as uuid) is null then 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid else :before end
 order by id desc
 limit :limit!;

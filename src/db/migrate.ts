@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runner } from 'node-pg-migrate';
 import pg from 'pg';
+import { loadMigrationTimeouts } from '../config.js';
 
 export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations');
 export const MIGRATIONS_TABLE = 'pgmigrations';
@@ -15,13 +16,61 @@ export interface MigrateOptions {
   /** How many migrations; default: all for up, one for down. */
   count?: number;
   log?: (message: string) => void;
+  /** Longest wait for a lock, in ms (0: none); default MIGRATION_LOCK_TIMEOUT_MS. */
+  lockTimeoutMs?: number;
+  /** Longest single statement, in ms (0: none); default MIGRATION_STATEMENT_TIMEOUT_MS. */
+  statementTimeoutMs?: number;
 }
 
-/** Applies or reverts migrations; returns the names it ran. */
+/** A migration gave up waiting for a lock, or ran a statement past its limit; it was rolled back. */
+export class MigrationTimeoutError extends Error {
+  override name = 'MigrationTimeoutError';
+}
+
+/**
+ * Applies or reverts migrations; returns the names it ran. On live tables a migration's lock
+ * request queues every later request on the same table behind it, so the migration connection
+ * sets lock_timeout (and statement_timeout): a migration that cannot get its lock soon fails,
+ * rolled back, with a message naming it, rather than stalling the application.
+ */
 export async function migrate(databaseUrl: string, options: MigrateOptions): Promise<string[]> {
+  const defaults = loadMigrationTimeouts();
+  const lockTimeoutMs = options.lockTimeoutMs ?? defaults.MIGRATION_LOCK_TIMEOUT_MS;
+  const statementTimeoutMs = options.statementTimeoutMs ?? defaults.MIGRATION_STATEMENT_TIMEOUT_MS;
+  const log = options.log ?? (() => {});
+  // node-pg-migrate announces each migration before running it: that names the one that failed.
+  let current: string | undefined;
   await prepareDatabase(databaseUrl);
+  try {
+    return await runMigrations(databaseUrl, options, lockTimeoutMs, statementTimeoutMs, (message) => {
+      current = /^### MIGRATION (\S+) \((?:UP|DOWN)\) ###/.exec(message)?.[1] ?? current;
+      log(message);
+    });
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code !== '55P03' && code !== '57014') throw err;
+    const what =
+      code === '55P03'
+        ? `waited ${lockTimeoutMs} ms for a lock another session holds (MIGRATION_LOCK_TIMEOUT_MS) and gave up`
+        : `ran a statement for ${statementTimeoutMs} ms (MIGRATION_STATEMENT_TIMEOUT_MS) and was stopped`;
+    throw new MigrationTimeoutError(
+      `migration ${current ?? '(none yet)'} (${options.direction}) ${what}; it was rolled back and is still pending. ` +
+        'Retry when the sessions using its tables are done, or raise the limit.',
+      { cause: err },
+    );
+  }
+}
+
+async function runMigrations(
+  connectionString: string,
+  options: MigrateOptions,
+  lockTimeoutMs: number,
+  statementTimeoutMs: number,
+  log: (message: string) => void,
+): Promise<string[]> {
   const ran = await runner({
-    databaseUrl,
+    // Session settings of the migration connection only (0 leaves the server's default, none).
+    databaseUrl: { connectionString, lock_timeout: lockTimeoutMs, statement_timeout: statementTimeoutMs },
     dir: MIGRATIONS_DIR,
     migrationsTable: MIGRATIONS_TABLE,
     migrationsSchema: 'public',
@@ -30,7 +79,7 @@ export async function migrate(databaseUrl: string, options: MigrateOptions): Pro
     checkOrder: true,
     // An advisory lock keeps two starting servers from migrating at once.
     noLock: false,
-    log: options.log ?? (() => {}),
+    log,
     verbose: false,
   });
   return ran.map((migration) => migration.name);

@@ -18,7 +18,7 @@ describe('conversations', () => {
       temperature: 0.7,
       status: 'active',
       messageCount: 1,
-      totalTokensUsed: 0,
+      totalTokensUsed: '0',
     });
     expect(message).toMatchObject({ conversationId: conversation.id, parentMessageId: null, role: 'user', totalTokens: null, contextDocuments: null });
 
@@ -29,7 +29,7 @@ describe('conversations', () => {
     expect((await app.sql(`select count(*)::int as n from componentforge.conversations where user_id = $1`, [user.id])).rows[0]).toEqual(before);
 
     const empty = await api.create({ title: 'Component Design Discussion', temperature: 1.2 });
-    expect(empty).toMatchObject({ title: 'Component Design Discussion', modelName: 'gpt-4', temperature: 1.2, messageCount: 0, totalTokensUsed: 0 });
+    expect(empty).toMatchObject({ title: 'Component Design Discussion', modelName: 'gpt-4', temperature: 1.2, messageCount: 0, totalTokensUsed: '0' });
   });
 
   it('keeps message_count and total_tokens_used exact under concurrent inserts', async () => {
@@ -51,9 +51,10 @@ describe('conversations', () => {
     );
     const after = await api.conversations.get({ id: conversation.id });
     expect(after.messageCount).toBe(41);
-    expect(after.totalTokensUsed).toBe(tokens.reduce((a, b) => a + b, 0));
+    // bigint: an exact decimal string, as pg returns it.
+    expect(after.totalTokensUsed).toBe(String(tokens.reduce((a, b) => a + b, 0)));
     const { rows } = await app.sql(
-      `select count(*)::int as n, coalesce(sum(total_tokens), 0)::int as tokens from componentforge.messages where conversation_id = $1`,
+      `select count(*)::int as n, coalesce(sum(total_tokens), 0)::bigint as tokens from componentforge.messages where conversation_id = $1`,
       [conversation.id],
     );
     expect(rows[0]).toEqual({ n: after.messageCount, tokens: after.totalTokensUsed });

@@ -55,7 +55,7 @@ describe('messages', () => {
     expect(got).toMatchObject({ promptTokens: 1523, completionTokens: 847, totalTokens: 2370, contextDocuments: context, role: 'assistant' });
     expect(got.parent).toEqual({ id: question.id, role: 'user', content: 'How do I create a primary button component?', createdAt: question.createdAt });
     expect((await api.get({ id: question.id })).parent).toBeNull();
-    expect((await app.caller({ token: user.token }).componentforge.conversations.get({ id: conversation.id })).totalTokensUsed).toBe(2370);
+    expect((await app.caller({ token: user.token }).componentforge.conversations.get({ id: conversation.id })).totalTokensUsed).toBe('2370');
   });
 
   it('deleting a parent detaches its replies (ON DELETE SET NULL) and takes it out of the metrics', async () => {
@@ -64,14 +64,14 @@ describe('messages', () => {
     const { conversation, message: root } = await conversationOf(user.token);
     const reply = await api.messages.add({ conversationId: conversation.id, parentMessageId: root.id, role: 'assistant', content: 'r', totalTokens: 30 });
     const nested = await api.messages.add({ conversationId: conversation.id, parentMessageId: reply.id, role: 'user', content: 'n', totalTokens: 12 });
-    expect(await api.conversations.get({ id: conversation.id })).toMatchObject({ messageCount: 3, totalTokensUsed: 42 });
+    expect(await api.conversations.get({ id: conversation.id })).toMatchObject({ messageCount: 3, totalTokensUsed: '42' });
 
     expect(await api.messages.delete({ id: reply.id })).toEqual({ id: reply.id, conversationId: conversation.id });
     const after = await api.messages.get({ id: nested.id });
     expect(after.parentMessageId).toBeNull();
     expect(after.parent).toBeNull();
     expect(after.conversationId).toBe(conversation.id);
-    expect(await api.conversations.get({ id: conversation.id })).toMatchObject({ messageCount: 2, totalTokensUsed: 12 });
+    expect(await api.conversations.get({ id: conversation.id })).toMatchObject({ messageCount: 2, totalTokensUsed: '12' });
     expect((await api.messages.thread({ id: root.id })).map((m) => m.id)).toEqual([root.id]);
   });
 

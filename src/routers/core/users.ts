@@ -27,7 +27,7 @@ export const usersRouter = router({
     return one(await updateProfile.run({ id: ctx.user.id, patch: input }, ctx.db), 'user', ctx.user.id);
   }),
 
-  /** Admins: users in creation order, keyset-paginated, filtered by status, role and an email/username prefix. */
+  /** Admins: users newest first (as seed 004's get_active_users), keyset-paginated, filtered by status, role and an email/username prefix. */
   list: adminProcedure
     .input(
       z.object({
@@ -39,13 +39,12 @@ export const usersRouter = router({
       }),
     )
     .query(async ({ ctx, input }) => {
-      const after = idKey(input.cursor);
       const rows = await listUsers.run(
         {
           status: input.status ?? null,
           role: input.role ?? null,
           prefix: input.search ? prefixPattern(input.search) : null,
-          after,
+          before: idKey(input.cursor),
           limit: input.limit,
         },
         ctx.db,

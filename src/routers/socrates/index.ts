@@ -14,6 +14,8 @@ import {
   deleteDocument,
   findDocument,
   listDocuments,
+  listDocumentsByStatus,
+  listDocumentsInProject,
   registerDocument,
   setDocumentStatus,
 } from '../../../sql/socrates/documents.queries.js';
@@ -23,6 +25,7 @@ import {
   deleteProject,
   findProject,
   listProjects,
+  listProjectsByStatus,
   setProjectStatus,
   updateProject,
 } from '../../../sql/socrates/projects.queries.js';
@@ -30,6 +33,8 @@ import {
   deleteSession,
   findSession,
   listSessions,
+  listSessionsByStatus,
+  listSessionsInProject,
   renameSession,
   setSessionStatus,
   startSession,
@@ -102,10 +107,11 @@ const projects = router({
   list: authedProcedure
     .input(z.object({ status: socratesProjectsStatusSchema.optional(), cursor: cursorInput, limit: limitInput }))
     .query(async ({ ctx, input }) => {
-      const rows = await listProjects.run(
-        { ownerId: ctx.user.id, status: input.status ?? null, before: idKey(input.cursor), limit: input.limit },
-        ctx.db,
-      );
+      // One statement per filter shape, so that each generic plan keeps its index conditions.
+      const params = { ownerId: ctx.user.id, before: idKey(input.cursor), limit: input.limit };
+      const rows = input.status
+        ? await listProjectsByStatus.run({ ...params, status: input.status }, ctx.db)
+        : await listProjects.run(params, ctx.db);
       return page(rows, input.limit, (row) => [row.id]);
     }),
 });
@@ -176,16 +182,13 @@ const sessions = router({
       }),
     )
     .query(async ({ ctx, input }) => {
-      const rows = await listSessions.run(
-        {
-          ownerId: ctx.user.id,
-          projectId: input.projectId ?? null,
-          status: input.status ?? null,
-          before: idKey(input.cursor),
-          limit: input.limit,
-        },
-        ctx.db,
-      );
+      // One statement per filter shape, so that each generic plan keeps its index conditions.
+      const params = { ownerId: ctx.user.id, before: idKey(input.cursor), limit: input.limit };
+      const rows = input.projectId
+        ? await listSessionsInProject.run({ ...params, projectId: input.projectId, status: input.status ?? null }, ctx.db)
+        : input.status
+          ? await listSessionsByStatus.run({ ...params, status: input.status }, ctx.db)
+          : await listSessions.run(params, ctx.db);
       return page(rows, input.limit, (row) => [row.id]);
     }),
 });
@@ -285,16 +288,13 @@ const documents = router({
       }),
     )
     .query(async ({ ctx, input }) => {
-      const rows = await listDocuments.run(
-        {
-          ownerId: ctx.user.id,
-          projectId: input.projectId ?? null,
-          status: input.status ?? null,
-          before: idKey(input.cursor),
-          limit: input.limit,
-        },
-        ctx.db,
-      );
+      // One statement per filter shape, so that each generic plan keeps its index conditions.
+      const params = { ownerId: ctx.user.id, before: idKey(input.cursor), limit: input.limit };
+      const rows = input.projectId
+        ? await listDocumentsInProject.run({ ...params, projectId: input.projectId, status: input.status ?? null }, ctx.db)
+        : input.status
+          ? await listDocumentsByStatus.run({ ...params, status: input.status }, ctx.db)
+          : await listDocuments.run(params, ctx.db);
       return page(rows, input.limit, (row) => [row.id]);
     }),
 });

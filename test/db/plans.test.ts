@@ -1,0 +1,185 @@
+/**
+ * Every keyset list query keeps its index under a GENERIC plan, the plan a named prepared
+ * statement switches to after five runs, planned without the parameter values. Each query runs
+ * as a request does (SET ROLE app_request, the acting user in app.user_id: RLS applies), under
+ * `plan_cache_mode = force_generic_plan`, through PREPARE and EXPLAIN EXECUTE (EXPLAIN
+ * (GENERIC_PLAN) does not exist on PostgreSQL 15). The tables hold enough rows that a
+ * sequential scan or a sort of the owner's rows would be chosen if the index did not fit, so a
+ * query whose filters or cursor are not index conditions fails here.
+ */
+import type { IDatabaseConnection } from '@pgtyped/runtime';
+import pg from 'pg';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { listAllExportsByComponent, listAllFastExports, listExportsByComponent, listFastExports } from '../../sql/componentforge/requirement_exports.queries.js';
+import { listUsers } from '../../sql/core/users.queries.js';
+import { listDocuments, listDocumentsByStatus, listDocumentsInProject } from '../../sql/socrates/documents.queries.js';
+import { listMessages } from '../../sql/socrates/messages.queries.js';
+import { listProjects, listProjectsByStatus } from '../../sql/socrates/projects.queries.js';
+import { listSessions, listSessionsByStatus, listSessionsInProject } from '../../sql/socrates/sessions.queries.js';
+import { useTestApp } from '../support/app.js';
+
+const app = useTestApp();
+const ID = '01900000-0000-7000-8000-000000000001';
+
+// Rows written straight in, triggers off (no audit): only the statistics matter. 2,000 users
+// with 10 exports each; 100 of them own 20 projects, 240 sessions of 5 messages and 180
+// documents each: owners with more than a page of rows, where a sort would cost.
+const FILL = `
+begin;
+set local session_replication_role = replica;
+insert into core.users (id, username, email, password_hash, status, role)
+  select core.uuidv7(), 'plan' || i, 'plan' || i || '@example.com', '$argon2id$fill',
+         case when i % 50 = 0 then 'SUSPENDED' when i % 20 = 0 then 'INACTIVE' else 'ACTIVE' end,
+         case when i % 100 = 7 then 'admin' else 'user' end
+    from generate_series(1, 2000) i;
+insert into socrates.projects (owner_id, name, status)
+  select u.id, 'p' || k, (array['PLANNING', 'DESIGN', 'DEVELOPMENT', 'TESTING', 'COMPLETE'])[1 + k % 5]
+    from (select id from core.users where username like 'plan%' order by id limit 100) u, generate_series(1, 20) k;
+insert into socrates.sessions (owner_id, project_id, name, status, archived_at)
+  select p.owner_id, case when k % 3 = 0 then null else p.id end, 's' || k,
+         (array['ACTIVE', 'PAUSED', 'ARCHIVED'])[1 + k % 3], case when k % 3 = 2 then now() end
+    from socrates.projects p, generate_series(1, 12) k;
+insert into socrates.documents (owner_id, project_id, filename, file_path, status)
+  select p.owner_id, case when k % 3 = 0 then null else p.id end, 'f' || k, '/f',
+         (array['UPLOADING', 'PROCESSING', 'PROCESSED', 'ERROR'])[1 + k % 4]
+    from socrates.projects p, generate_series(1, 9) k;
+insert into socrates.messages (session_id, user_id, role, content, created_at)
+  select s.id, s.owner_id, 'user', 'm', now() - k * interval '1 second'
+    from socrates.sessions s, generate_series(1, 5) k;
+insert into componentforge.requirement_exports (user_id, component_type, requirements, proposal_latency_ms)
+  select u.id, (array['Button', 'Card', 'Modal', 'Input', 'Tooltip'])[1 + k % 5], '{}', (k * 997 + length(u.username) * 13) % 10000
+    from core.users u, generate_series(1, 10) k;
+insert into componentforge.conversations (user_id, title)
+  select u.id, 'c' || k from core.users u, generate_series(1, 2) k;
+insert into componentforge.messages (conversation_id, role, content, total_tokens)
+  select c.id, 'user', 'm', k * 10 from componentforge.conversations c, generate_series(1, 10) k;
+commit;
+analyze core.users, socrates.projects, socrates.sessions, socrates.documents, socrates.messages,
+        componentforge.requirement_exports, componentforge.conversations;
+`;
+
+let user = '';
+let admin = '';
+
+beforeAll(async () => {
+  await app.sql(FILL);
+  // VACUUM (not in a transaction) marks the pages all-visible, as on a live table: index-only scans count on it.
+  await app.sql('vacuum analyze componentforge.messages');
+  const { rows } = await app.sql<{ id: string; role: string }>(
+    `select distinct on (role) u.id, u.role from core.users u
+      where u.username like 'plan%' and u.status = 'ACTIVE' and (u.role = 'admin' or exists (select from socrates.projects p where p.owner_id = u.id))
+      order by u.role, u.id`,
+  );
+  user = rows.find((r) => r.role === 'user')!.id;
+  admin = rows.find((r) => r.role === 'admin')!.id;
+});
+
+interface Runnable {
+  run(params: never, connection: IDatabaseConnection): Promise<unknown>;
+}
+
+/** A parameter value as an SQL literal, for EXECUTE's argument list. */
+function literal(value: unknown): string {
+  if (value === null || value === undefined) return 'null';
+  if (Array.isArray(value)) return pg.escapeLiteral(`{${value.join(',')}}`);
+  return pg.escapeLiteral(String(value));
+}
+
+let statement = 0;
+
+/**
+ * The generic plan of a generated query run as `actor` (RLS applies), as EXPLAIN prints it.
+ * The statement text is the one PgTyped sends, captured from the query's own run().
+ */
+async function genericPlan(query: Runnable, params: Record<string, unknown>, actor: { id: string; role: 'user' | 'admin' }): Promise<string> {
+  let text = '';
+  let values: unknown[] = [];
+  await query.run(params as never, {
+    async query(t: string, v: unknown[]) {
+      text = t;
+      values = v;
+      return { rows: [], rowCount: 0 };
+    },
+  });
+  const client = new pg.Client({ connectionString: app.superUrl });
+  await client.connect();
+  try {
+    await client.query('begin');
+    await client.query('set local role app_request');
+    await client.query(`select set_config('app.user_id', $1, true), set_config('app.user_role', $2, true)`, [actor.id, actor.role]);
+    await client.query('set local plan_cache_mode = force_generic_plan');
+    statement += 1;
+    await client.query(`prepare plan_${statement} as ${text}`);
+    const { rows } = await client.query<{ 'QUERY PLAN': string }>(`explain (costs off) execute plan_${statement}(${values.map(literal).join(', ')})`);
+    return rows.map((row) => row['QUERY PLAN']).join('\n');
+  } finally {
+    await client.query('rollback');
+    await client.end();
+  }
+}
+
+/** The Index Cond of the scan using `index` (the line after its "using" line). */
+function indexCondition(plan: string, index: string): string {
+  const lines = plan.split('\n');
+  const at = lines.findIndex((line) => new RegExp(`Index (Only )?Scan( Backward)? using ${index} on`).test(line));
+  if (at < 0) return '';
+  return lines.slice(at + 1).find((line) => line.trim().startsWith('Index Cond:'))?.trim() ?? '';
+}
+
+const asUser = () => ({ id: user, role: 'user' as const });
+const asAdmin = () => ({ id: admin, role: 'admin' as const });
+const OWNER = 'owner_id = $1';
+const BEFORE_ID = /\bid < CASE WHEN/;
+
+// [name, query, params, actor, index, what its Index Cond must hold]
+const cases: Array<[string, Runnable, () => Record<string, unknown>, () => { id: string; role: 'user' | 'admin' }, string, Array<string | RegExp>]> = [
+  ['socrates.projects.list', listProjects, () => ({ ownerId: user, before: null, limit: 50 }), asUser, 'projects_owner_list_idx', [OWNER, BEFORE_ID]],
+  ['socrates.projects.list by status', listProjectsByStatus, () => ({ ownerId: user, status: 'DESIGN', before: ID, limit: 50 }), asUser, 'projects_owner_status_list_idx', [OWNER, 'status = $2', BEFORE_ID]],
+  ['socrates.sessions.list', listSessions, () => ({ ownerId: user, before: null, limit: 50 }), asUser, 'sessions_owner_list_idx', [OWNER, BEFORE_ID]],
+  ['socrates.sessions.list by status', listSessionsByStatus, () => ({ ownerId: user, status: 'PAUSED', before: null, limit: 50 }), asUser, 'sessions_owner_status_list_idx', [OWNER, 'status = $2', BEFORE_ID]],
+  ['socrates.sessions.list in a project (and a status)', listSessionsInProject, () => ({ ownerId: user, projectId: ID, status: 'ACTIVE', before: null, limit: 50 }), asUser, 'sessions_owner_project_list_idx', [OWNER, 'project_id = $2', BEFORE_ID]],
+  ['socrates.documents.list', listDocuments, () => ({ ownerId: user, before: null, limit: 50 }), asUser, 'documents_owner_list_idx', [OWNER, BEFORE_ID]],
+  ['socrates.documents.list by status', listDocumentsByStatus, () => ({ ownerId: user, status: 'ERROR', before: null, limit: 50 }), asUser, 'documents_owner_status_list_idx', [OWNER, 'status = $2', BEFORE_ID]],
+  ['socrates.documents.list in a project (and a status)', listDocumentsInProject, () => ({ ownerId: user, projectId: ID, status: null, before: null, limit: 50 }), asUser, 'documents_owner_project_list_idx', [OWNER, 'project_id = $2', BEFORE_ID]],
+  ['socrates.messages.list', listMessages, () => ({ sessionId: ID, afterAt: null, afterId: null, limit: 50 }), asUser, 'messages_session_timeline_idx', ['session_id = $1', /ROW\(created_at, id\) > ROW\(CASE/]],
+  ['users.list (any filters)', listUsers, () => ({ status: 'SUSPENDED', role: 'user', prefix: 'plan%', before: null, limit: 50 }), asAdmin, 'users_pkey', [BEFORE_ID]],
+  ['componentforge.exports.byComponent', listExportsByComponent, () => ({ userId: user, componentType: 'Button', beforeAt: null, beforeId: null, limit: 50 }), asUser, 'requirement_exports_user_component_idx', ['user_id = $1', 'component_type = $2', /ROW\(created_at, id\) < ROW\(CASE/]],
+  ['componentforge.exports.byComponent (admin)', listAllExportsByComponent, () => ({ componentType: 'Button', beforeAt: null, beforeId: null, limit: 50 }), asAdmin, 'requirement_exports_component_idx', ['component_type = $1', /ROW\(created_at, id\) < ROW\(CASE/]],
+  ['componentforge.exports.fast', listFastExports, () => ({ userId: user, maxLatencyMs: 3000, afterLatencyMs: null, afterId: null, limit: 50 }), asUser, 'requirement_exports_user_latency_idx', ['user_id = $1', 'proposal_latency_ms < $2', /ROW\(proposal_latency_ms, id\) > ROW\(CASE/]],
+  ['componentforge.exports.fast (admin)', listAllFastExports, () => ({ maxLatencyMs: 3000, afterLatencyMs: null, afterId: null, limit: 50 }), asAdmin, 'requirement_exports_latency_idx', ['proposal_latency_ms < $1', /ROW\(proposal_latency_ms, id\) > ROW\(CASE/]],
+];
+
+describe('list queries under generic plans (named prepared statements), as the request role under RLS', () => {
+  it.each(cases)('%s: its index, with the filters and the cursor as index conditions, and no sort', async (_name, query, params, actor, index, conditions) => {
+    const plan = await genericPlan(query, params(), actor());
+    const cond = indexCondition(plan, index);
+    expect(cond, plan).not.toBe('');
+    for (const condition of conditions) {
+      if (typeof condition === 'string') expect(cond, plan).toContain(condition);
+      else expect(cond, plan).toMatch(condition);
+    }
+    expect(plan).not.toMatch(/\bSort\b|Seq Scan|Bitmap/);
+  });
+
+  it('the plans are generic: parameters stay $n, where a custom plan would show the values', async () => {
+    const plan = await genericPlan(listSessionsByStatus, { ownerId: user, status: 'PAUSED', before: null, limit: 50 }, asUser());
+    expect(plan).toContain('$1');
+    expect(plan).not.toContain(user);
+    expect(plan).not.toContain('PAUSED');
+  });
+
+  it("seed 004's (conversation_id, total_tokens) index answers a conversation's token recount from the index alone", async () => {
+    const client = new pg.Client({ connectionString: app.superUrl });
+    await client.connect();
+    try {
+      await client.query('begin');
+      await client.query('set local plan_cache_mode = force_generic_plan');
+      await client.query(`prepare tokens as select count(*), sum(total_tokens) from componentforge.messages where conversation_id = $1`);
+      const { rows } = await client.query<{ 'QUERY PLAN': string }>(`explain (costs off) execute tokens(${pg.escapeLiteral(ID)})`);
+      expect(rows.map((row) => row['QUERY PLAN']).join('\n')).toMatch(/Index Only Scan using messages_conversation_tokens_idx/);
+    } finally {
+      await client.query('rollback');
+      await client.end();
+    }
+  });
+});
