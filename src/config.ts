@@ -4,6 +4,9 @@ const boolean = z
   .enum(['true', 'false', '1', '0'])
   .transform((v) => v === 'true' || v === '1');
 
+/** The document queue's defaults, also what a caller's partial configuration falls back to. */
+export const QUEUE_DEFAULTS = { DOCUMENT_LEASE_SECONDS: 300, DOCUMENT_MAX_ATTEMPTS: 3 } as const;
+
 const envSchema = z.object({
   DATABASE_URL: z
     .string()
@@ -21,6 +24,9 @@ const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
   // Comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed.
   TRUSTED_PROXIES: z.string().default(''),
+  // Larger request bodies are refused with 413 before they are read. 32 MiB carries the largest
+  // document text the API takes (10 million characters) in any script.
+  HTTP_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(1024 ** 3).default(32 * 1024 * 1024),
   AUTH_SESSION_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 365).default(24 * 30),
   // Login throttling: attempts per email and per client ip in a fixed window.
   LOGIN_LIMIT_PER_EMAIL: z.coerce.number().int().min(1).default(10),
@@ -39,6 +45,10 @@ const envSchema = z.object({
   // statement of a migration may run longer than the other. 0 = no limit.
   MIGRATION_LOCK_TIMEOUT_MS: z.coerce.number().int().min(0).default(5000),
   MIGRATION_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(60_000),
+  // ComponentForge's document queue: a claim's lease (renewed by heartbeats), and how many
+  // claims whose lease expired a document gets before it is failed.
+  DOCUMENT_LEASE_SECONDS: z.coerce.number().int().min(5).max(86_400).default(QUEUE_DEFAULTS.DOCUMENT_LEASE_SECONDS),
+  DOCUMENT_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(QUEUE_DEFAULTS.DOCUMENT_MAX_ATTEMPTS),
 });
 
 export type Config = z.infer<typeof envSchema>;

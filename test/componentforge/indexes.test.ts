@@ -33,6 +33,10 @@ insert into componentforge.documents (user_id, title, filename, file_path, proce
          (array['completed', 'completed', 'completed', 'completed', 'completed', 'completed', 'pending', 'pending', 'failed'])[1 + i % 9],
          now() - i * interval '1 minute'
     from generate_series(1, 5000) i;
+-- Every ninth is claimed: processing, under a lease (a CHECK wants both at once).
+update componentforge.documents
+   set processing_status = 'processing', attempts = 1, locked_by = 'fill', lease_token = gen_random_uuid(), lease_expires_at = now(), heartbeat_at = now()
+ where substr(title, 2)::int % 9 = 7;
 insert into componentforge.document_chunks (document_id, chunk_index, content, vector_id)
   select d.id, k, 'chunk', 'point-' || d.title || '-' || k from componentforge.documents d, generate_series(0, 7) k;
 insert into componentforge.conversations (user_id, title, status, updated_at)
