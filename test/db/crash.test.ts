@@ -12,10 +12,13 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ensureMajor, parseMajor } from '../../src/db/embedded.js';
 import { startCluster, type Cluster } from '../../src/db/lifecycle.js';
 
 const WRITERS = 8;
 const WRITE_MS = 2_000;
+// The run's PostgreSQL major (`npm run test:pg -- 15`), else the one npm start ships.
+const major = process.env.TEST_PG_MAJOR ? parseMajor(process.env.TEST_PG_MAJOR) : undefined;
 
 let tmp: string | undefined;
 let running: Cluster | undefined;
@@ -103,7 +106,9 @@ describe.skipIf(process.platform !== 'linux')('the persistent embedded server (t
     await chmod(tmp, 0o755);
     const dir = path.join(tmp, 'pg');
     const superuserPassword = randomBytes(12).toString('hex');
-    const first = await startCluster({ dir, superuserPassword, persistent: true });
+    // Installed already unless the run's own server is not an embedded one.
+    if (major !== undefined) await ensureMajor(major);
+    const first = await startCluster({ dir, superuserPassword, persistent: true, major });
     running = first;
     expect(first.startedHere).toBe(true);
 
@@ -121,7 +126,7 @@ describe.skipIf(process.platform !== 'linux')('the persistent embedded server (t
     const stoppedBy = await Promise.all(writers);
 
     const log: string[] = [];
-    const second = await startCluster({ dir, superuserPassword, persistent: true, log: (line) => log.push(line) });
+    const second = await startCluster({ dir, superuserPassword, persistent: true, major, log: (line) => log.push(line) });
     running = second;
     expect(second.startedHere).toBe(true);
     // It really crashed: the restart replayed the WAL instead of finding a clean shutdown.
@@ -133,12 +138,13 @@ describe.skipIf(process.platform !== 'linux')('the persistent embedded server (t
     const { rows: settings } = await check.query<{ name: string; setting: string }>(
       `select name, setting from pg_settings where name in ('fsync', 'synchronous_commit', 'full_page_writes') order by name`,
     );
+    const { rows: [server] } = await check.query<{ version: string }>(`select current_setting('server_version') as version`);
     await check.end();
     const found = new Set(rows.map((row) => `${row.writer}:${row.n}`));
     const acknowledged = acked.flatMap((numbers, id) => numbers.map((n) => `${id}:${n}`));
     const missing = acknowledged.filter((key) => !found.has(key));
 
-    const figures = `crash test: ${acknowledged.length} acknowledged writes, ${rows.length} rows after recovery, ${missing.length} acknowledged rows missing (${killed.length} processes killed)`;
+    const figures = `crash test (PostgreSQL ${server!.version}): ${acknowledged.length} acknowledged writes, ${rows.length} rows after recovery, ${missing.length} acknowledged rows missing (${killed.length} processes killed)`;
     console.log(figures);
     await annotate(figures);
 
