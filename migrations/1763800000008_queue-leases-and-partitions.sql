@@ -132,7 +132,10 @@ comment on column componentforge.documents.heartbeat_at is 'When the worker last
 comment on column componentforge.documents.last_error is 'Why the latest attempt ended without completing (its lease expired, or the worker failed it); kept through retries';
 
 -- Documents claimed before leases existed may belong to a dead worker: they get an expired
--- lease, so the first reclaim puts them back in the queue with this attempt counted.
+-- lease, so the first reclaim puts them back in the queue with this attempt counted. The
+-- table's RLS is forced and has no policy for the owner, who would see no rows: lifted for
+-- this one statement (the ALTERs above already hold the table's exclusive lock).
+alter table componentforge.documents no force row level security;
 update componentforge.documents
    set attempts = 1,
        locked_by = 'unknown (claimed before leases)',
@@ -140,6 +143,7 @@ update componentforge.documents
        heartbeat_at = updated_at,
        lease_expires_at = updated_at
  where processing_status = 'processing';
+alter table componentforge.documents force row level security;
 
 alter table componentforge.documents
   add constraint documents_attempts_nonnegative check (attempts >= 0),
