@@ -32,6 +32,9 @@ const envSchema = z.object({
   LOGIN_LIMIT_PER_EMAIL: z.coerce.number().int().min(1).default(10),
   LOGIN_LIMIT_PER_IP: z.coerce.number().int().min(1).default(100),
   LOGIN_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+  // Registration throttling: accounts created per client ip in a fixed window.
+  REGISTER_LIMIT_PER_IP: z.coerce.number().int().min(1).default(20),
+  REGISTER_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(3600),
   // AES-256-GCM key for sensitive configuration values: 32 bytes, base64. Without DATABASE_URL
   // a key is generated once and kept in .data/; with it, the key must be given.
   CONFIG_ENCRYPTION_KEY: z

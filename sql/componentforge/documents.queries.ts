@@ -138,7 +138,7 @@ export interface IFindDocumentWithOwnerResult {
   /** Login address, unique ignoring case */
   ownerEmail: string;
   ownerFullName: string | null;
-  /** Display handle: 3-50 of a-z 0-9 _ . -, unique ignoring case */
+  /** Display handle, optional (seeds 000 and 003 have none): 1-255 characters, unique ignoring case */
   ownerUsername: string;
   /** Why processing failed; set only on failed documents */
   processingError: string | null;

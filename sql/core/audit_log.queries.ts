@@ -110,3 +110,31 @@ const listAuditEntriesIR: any = {"usedParamSet":{"actorId":true,"entitySchema":t
 export const listAuditEntries = new PreparedQuery<IListAuditEntriesParams,IListAuditEntriesResult>(listAuditEntriesIR);
 
 
+/** 'RevealConfig' parameters type */
+export interface IRevealConfigParams {
+  id: string;
+}
+
+/** 'RevealConfig' return type */
+export interface IRevealConfigResult {
+  configValue: string | null;
+}
+
+/** 'RevealConfig' query type */
+export interface IRevealConfigQuery {
+  params: IRevealConfigParams;
+  result: IRevealConfigResult;
+}
+
+const revealConfigIR: any = {"usedParamSet":{"id":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":153,"b":156}]}],"statement":"-- A sensitive setting's stored (encrypted) value for config.reveal, recorded as CONFIG_REVEAL in the same step (admins only).\nselect core.config_reveal(:id!) as \"config_value\""};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * -- A sensitive setting's stored (encrypted) value for config.reveal, recorded as CONFIG_REVEAL in the same step (admins only).
+ * select core.config_reveal(:id!) as "config_value"
+ * ```
+ */
+export const revealConfig = new PreparedQuery<IRevealConfigParams,IRevealConfigResult>(revealConfigIR);
+
+

@@ -18,3 +18,7 @@ where (cast(:actorId as uuid) is null or actor_id = :actorId)
        or (occurred_at, id) < (cast(:beforeAt as timestamptz), cast(:beforeId as uuid)))
 order by occurred_at desc, id desc
 limit :limit!;
+
+/* @name RevealConfig */
+-- A sensitive setting's stored (encrypted) value for config.reveal, recorded as CONFIG_REVEAL in the same step (admins only).
+select core.config_reveal(:id!) as "config_value";

@@ -2,6 +2,8 @@
 /** Types generated for queries found in "sql/core/users.sql" */
 import { PreparedQuery } from '@pgtyped/runtime';
 
+export type DateOrString = Date | string;
+
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 export type NumberOrString = number | string;
@@ -14,7 +16,7 @@ export interface IInsertUserParams {
   id: string;
   lastName?: string | null | void;
   passwordHash: string;
-  username: string;
+  username?: string | null | void;
 }
 
 /** 'InsertUser' return type */
@@ -36,8 +38,8 @@ export interface IInsertUserResult {
   /** ACTIVE, INACTIVE or SUSPENDED (seed 002; seeds 000/001/004 is_active). Only ACTIVE users can authenticate */
   status: string;
   updatedAt: Date;
-  /** Display handle: 3-50 of a-z 0-9 _ . -, unique ignoring case */
-  username: string;
+  /** Display handle, optional (seeds 000 and 003 have none): 1-255 characters, unique ignoring case */
+  username: string | null;
 }
 
 /** 'InsertUser' query type */
@@ -46,14 +48,14 @@ export interface IInsertUserQuery {
   result: IInsertUserResult;
 }
 
-const insertUserIR: any = {"usedParamSet":{"id":true,"username":true,"email":true,"passwordHash":true,"fullName":true,"firstName":true,"lastName":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":228,"b":231}]},{"name":"username","required":true,"transform":{"type":"scalar"},"locs":[{"a":234,"b":243}]},{"name":"email","required":true,"transform":{"type":"scalar"},"locs":[{"a":246,"b":252}]},{"name":"passwordHash","required":true,"transform":{"type":"scalar"},"locs":[{"a":255,"b":268}]},{"name":"fullName","required":false,"transform":{"type":"scalar"},"locs":[{"a":271,"b":279}]},{"name":"firstName","required":false,"transform":{"type":"scalar"},"locs":[{"a":282,"b":291}]},{"name":"lastName","required":false,"transform":{"type":"scalar"},"locs":[{"a":294,"b":302}]}],"statement":"-- Registers a user. RLS admits the row only when the transaction already acts as this new id (auth.register) or as an admin.\ninsert into core.users (id, username, email, password_hash, full_name, first_name, last_name)\nvalues (:id!, :username!, :email!, :passwordHash!, :fullName, :firstName, :lastName)\nreturning id, username, email, full_name, first_name, last_name, bio, avatar_url, role, status, preferences,\n       last_login_at, created_at, updated_at"};
+const insertUserIR: any = {"usedParamSet":{"id":true,"username":true,"email":true,"passwordHash":true,"fullName":true,"firstName":true,"lastName":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":248,"b":251}]},{"name":"username","required":false,"transform":{"type":"scalar"},"locs":[{"a":254,"b":262}]},{"name":"email","required":true,"transform":{"type":"scalar"},"locs":[{"a":265,"b":271}]},{"name":"passwordHash","required":true,"transform":{"type":"scalar"},"locs":[{"a":274,"b":287}]},{"name":"fullName","required":false,"transform":{"type":"scalar"},"locs":[{"a":290,"b":298}]},{"name":"firstName","required":false,"transform":{"type":"scalar"},"locs":[{"a":301,"b":310}]},{"name":"lastName","required":false,"transform":{"type":"scalar"},"locs":[{"a":313,"b":321}]}],"statement":"-- Registers a user (username optional). RLS admits the row only when the transaction already acts as this new id (auth.register) or as an admin.\ninsert into core.users (id, username, email, password_hash, full_name, first_name, last_name)\nvalues (:id!, :username, :email!, :passwordHash!, :fullName, :firstName, :lastName)\nreturning id, username, email, full_name, first_name, last_name, bio, avatar_url, role, status, preferences,\n       last_login_at, created_at, updated_at"};
 
 /**
  * Query generated from SQL:
  * ```
- * -- Registers a user. RLS admits the row only when the transaction already acts as this new id (auth.register) or as an admin.
+ * -- Registers a user (username optional). RLS admits the row only when the transaction already acts as this new id (auth.register) or as an admin.
  * insert into core.users (id, username, email, password_hash, full_name, first_name, last_name)
- * values (:id!, :username!, :email!, :passwordHash!, :fullName, :firstName, :lastName)
+ * values (:id!, :username, :email!, :passwordHash!, :fullName, :firstName, :lastName)
  * returning id, username, email, full_name, first_name, last_name, bio, avatar_url, role, status, preferences,
  *        last_login_at, created_at, updated_at
  * ```
@@ -85,8 +87,8 @@ export interface IFindUserByIdResult {
   /** ACTIVE, INACTIVE or SUSPENDED (seed 002; seeds 000/001/004 is_active). Only ACTIVE users can authenticate */
   status: string;
   updatedAt: Date;
-  /** Display handle: 3-50 of a-z 0-9 _ . -, unique ignoring case */
-  username: string;
+  /** Display handle, optional (seeds 000 and 003 have none): 1-255 characters, unique ignoring case */
+  username: string | null;
 }
 
 /** 'FindUserById' query type */
@@ -134,8 +136,8 @@ export interface IFindUserByEmailResult {
   /** ACTIVE, INACTIVE or SUSPENDED (seed 002; seeds 000/001/004 is_active). Only ACTIVE users can authenticate */
   status: string;
   updatedAt: Date;
-  /** Display handle: 3-50 of a-z 0-9 _ . -, unique ignoring case */
-  username: string;
+  /** Display handle, optional (seeds 000 and 003 have none): 1-255 characters, unique ignoring case */
+  username: string | null;
 }
 
 /** 'FindUserByEmail' query type */
@@ -187,8 +189,8 @@ export interface IListUsersResult {
   /** ACTIVE, INACTIVE or SUSPENDED (seed 002; seeds 000/001/004 is_active). Only ACTIVE users can authenticate */
   status: string;
   updatedAt: Date;
-  /** Display handle: 3-50 of a-z 0-9 _ . -, unique ignoring case */
-  username: string;
+  /** Display handle, optional (seeds 000 and 003 have none): 1-255 characters, unique ignoring case */
+  username: string | null;
 }
 
 /** 'ListUsers' query type */
@@ -256,7 +258,6 @@ export interface IFindPasswordHashParams {
 
 /** 'FindPasswordHash' return type */
 export interface IFindPasswordHashResult {
-  /** argon2id PHC string; never leaves the database through the API */
   passwordHash: string;
 }
 
@@ -266,15 +267,16 @@ export interface IFindPasswordHashQuery {
   result: IFindPasswordHashResult;
 }
 
-const findPasswordHashIR: any = {"usedParamSet":{"id":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":138,"b":141}]}],"statement":"-- The acting user's own password hash, to check the current password before changing it.\nselect password_hash\nfrom core.users\nwhere id = :id!"};
+const findPasswordHashIR: any = {"usedParamSet":{"id":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":285,"b":288}]}],"statement":"-- The acting user's own password hash, to check the current password before changing it: through the login lookup, since the request role cannot read the column.\nselect l.password_hash as \"password_hash!\"\nfrom core.users u\ncross join lateral core.login_lookup(u.email) l\nwhere u.id = :id!"};
 
 /**
  * Query generated from SQL:
  * ```
- * -- The acting user's own password hash, to check the current password before changing it.
- * select password_hash
- * from core.users
- * where id = :id!
+ * -- The acting user's own password hash, to check the current password before changing it: through the login lookup, since the request role cannot read the column.
+ * select l.password_hash as "password_hash!"
+ * from core.users u
+ * cross join lateral core.login_lookup(u.email) l
+ * where u.id = :id!
  * ```
  */
 export const findPasswordHash = new PreparedQuery<IFindPasswordHashParams,IFindPasswordHashResult>(findPasswordHashIR);
@@ -304,8 +306,8 @@ export interface IRecordLoginResult {
   /** ACTIVE, INACTIVE or SUSPENDED (seed 002; seeds 000/001/004 is_active). Only ACTIVE users can authenticate */
   status: string;
   updatedAt: Date;
-  /** Display handle: 3-50 of a-z 0-9 _ . -, unique ignoring case */
-  username: string;
+  /** Display handle, optional (seeds 000 and 003 have none): 1-255 characters, unique ignoring case */
+  username: string | null;
 }
 
 /** 'RecordLogin' query type */
@@ -355,8 +357,8 @@ export interface IUpdateProfileResult {
   /** ACTIVE, INACTIVE or SUSPENDED (seed 002; seeds 000/001/004 is_active). Only ACTIVE users can authenticate */
   status: string;
   updatedAt: Date;
-  /** Display handle: 3-50 of a-z 0-9 _ . -, unique ignoring case */
-  username: string;
+  /** Display handle, optional (seeds 000 and 003 have none): 1-255 characters, unique ignoring case */
+  username: string | null;
 }
 
 /** 'UpdateProfile' query type */
@@ -418,6 +420,95 @@ const updatePasswordHashIR: any = {"usedParamSet":{"passwordHash":true,"id":true
 export const updatePasswordHash = new PreparedQuery<IUpdatePasswordHashParams,IUpdatePasswordHashResult>(updatePasswordHashIR);
 
 
+/** 'UpgradePasswordHash' parameters type */
+export interface IUpgradePasswordHashParams {
+  id: string;
+  newHash: string;
+  oldHash: string;
+}
+
+/** 'UpgradePasswordHash' return type */
+export interface IUpgradePasswordHashResult {
+  upgraded: boolean;
+}
+
+/** 'UpgradePasswordHash' query type */
+export interface IUpgradePasswordHashQuery {
+  params: IUpgradePasswordHashParams;
+  result: IUpgradePasswordHashResult;
+}
+
+const upgradePasswordHashIR: any = {"usedParamSet":{"id":true,"oldHash":true,"newHash":true},"params":[{"name":"id","required":true,"transform":{"type":"scalar"},"locs":[{"a":149,"b":152}]},{"name":"oldHash","required":true,"transform":{"type":"scalar"},"locs":[{"a":155,"b":163}]},{"name":"newHash","required":true,"transform":{"type":"scalar"},"locs":[{"a":166,"b":174}]}],"statement":"-- Replaces a verified bcrypt hash by its argon2id rehash at login, unless the password changed since it was read.\nselect core.upgrade_password_hash(:id!, :oldHash!, :newHash!) as \"upgraded!\""};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * -- Replaces a verified bcrypt hash by its argon2id rehash at login, unless the password changed since it was read.
+ * select core.upgrade_password_hash(:id!, :oldHash!, :newHash!) as "upgraded!"
+ * ```
+ */
+export const upgradePasswordHash = new PreparedQuery<IUpgradePasswordHashParams,IUpgradePasswordHashResult>(upgradePasswordHashIR);
+
+
+/** 'ImportUser' parameters type */
+export interface IImportUserParams {
+  email: string;
+  firstName?: string | null | void;
+  fullName?: string | null | void;
+  lastLoginAt?: DateOrString | null | void;
+  lastName?: string | null | void;
+  passwordHash: string;
+  preferences: Json;
+  role: string;
+  status: string;
+  username?: string | null | void;
+}
+
+/** 'ImportUser' return type */
+export interface IImportUserResult {
+  avatarUrl: string | null;
+  bio: string | null;
+  createdAt: Date;
+  /** Login address, unique ignoring case */
+  email: string;
+  firstName: string | null;
+  fullName: string | null;
+  id: string;
+  lastLoginAt: Date | null;
+  lastName: string | null;
+  /** Free-form UI settings as a JSON object (seed 004) */
+  preferences: Json;
+  /** user or admin (seed 004 is_admin) */
+  role: string;
+  /** ACTIVE, INACTIVE or SUSPENDED (seed 002; seeds 000/001/004 is_active). Only ACTIVE users can authenticate */
+  status: string;
+  updatedAt: Date;
+  /** Display handle, optional (seeds 000 and 003 have none): 1-255 characters, unique ignoring case */
+  username: string | null;
+}
+
+/** 'ImportUser' query type */
+export interface IImportUserQuery {
+  params: IImportUserParams;
+  result: IImportUserResult;
+}
+
+const importUserIR: any = {"usedParamSet":{"username":true,"email":true,"passwordHash":true,"fullName":true,"firstName":true,"lastName":true,"role":true,"status":true,"preferences":true,"lastLoginAt":true},"params":[{"name":"username","required":false,"transform":{"type":"scalar"},"locs":[{"a":278,"b":286}]},{"name":"email","required":true,"transform":{"type":"scalar"},"locs":[{"a":289,"b":295}]},{"name":"passwordHash","required":true,"transform":{"type":"scalar"},"locs":[{"a":298,"b":311}]},{"name":"fullName","required":false,"transform":{"type":"scalar"},"locs":[{"a":314,"b":322}]},{"name":"firstName","required":false,"transform":{"type":"scalar"},"locs":[{"a":325,"b":334}]},{"name":"lastName","required":false,"transform":{"type":"scalar"},"locs":[{"a":337,"b":345}]},{"name":"role","required":true,"transform":{"type":"scalar"},"locs":[{"a":348,"b":353}]},{"name":"status","required":true,"transform":{"type":"scalar"},"locs":[{"a":356,"b":363}]},{"name":"preferences","required":true,"transform":{"type":"scalar"},"locs":[{"a":366,"b":378}]},{"name":"lastLoginAt","required":false,"transform":{"type":"scalar"},"locs":[{"a":381,"b":392}]}],"statement":"-- Adds a user from one of the seeds' existing systems with their password hash (argon2id or bcrypt), unless the email is taken (admins).\ninsert into core.users (username, email, password_hash, full_name, first_name, last_name, role, status, preferences, last_login_at)\nvalues (:username, :email!, :passwordHash!, :fullName, :firstName, :lastName, :role!, :status!, :preferences!, :lastLoginAt)\non conflict (email) do nothing\nreturning id, username, email, full_name, first_name, last_name, bio, avatar_url, role, status, preferences,\n       last_login_at, created_at, updated_at"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * -- Adds a user from one of the seeds' existing systems with their password hash (argon2id or bcrypt), unless the email is taken (admins).
+ * insert into core.users (username, email, password_hash, full_name, first_name, last_name, role, status, preferences, last_login_at)
+ * values (:username, :email!, :passwordHash!, :fullName, :firstName, :lastName, :role!, :status!, :preferences!, :lastLoginAt)
+ * on conflict (email) do nothing
+ * returning id, username, email, full_name, first_name, last_name, bio, avatar_url, role, status, preferences,
+ *        last_login_at, created_at, updated_at
+ * ```
+ */
+export const importUser = new PreparedQuery<IImportUserParams,IImportUserResult>(importUserIR);
+
+
 /** 'SetUserStatus' parameters type */
 export interface ISetUserStatusParams {
   id: string;
@@ -443,8 +534,8 @@ export interface ISetUserStatusResult {
   /** ACTIVE, INACTIVE or SUSPENDED (seed 002; seeds 000/001/004 is_active). Only ACTIVE users can authenticate */
   status: string;
   updatedAt: Date;
-  /** Display handle: 3-50 of a-z 0-9 _ . -, unique ignoring case */
-  username: string;
+  /** Display handle, optional (seeds 000 and 003 have none): 1-255 characters, unique ignoring case */
+  username: string | null;
 }
 
 /** 'SetUserStatus' query type */
@@ -494,8 +585,8 @@ export interface ISetUserRoleResult {
   /** ACTIVE, INACTIVE or SUSPENDED (seed 002; seeds 000/001/004 is_active). Only ACTIVE users can authenticate */
   status: string;
   updatedAt: Date;
-  /** Display handle: 3-50 of a-z 0-9 _ . -, unique ignoring case */
-  username: string;
+  /** Display handle, optional (seeds 000 and 003 have none): 1-255 characters, unique ignoring case */
+  username: string | null;
 }
 
 /** 'SetUserRole' query type */
@@ -523,7 +614,6 @@ export const setUserRole = new PreparedQuery<ISetUserRoleParams,ISetUserRoleResu
 /** 'PromoteUser' parameters type */
 export interface IPromoteUserParams {
   email: string;
-  passwordHash?: string | null | void;
 }
 
 /** 'PromoteUser' return type */
@@ -537,15 +627,14 @@ export interface IPromoteUserQuery {
   result: IPromoteUserResult;
 }
 
-const promoteUserIR: any = {"usedParamSet":{"passwordHash":true,"email":true},"params":[{"name":"passwordHash","required":false,"transform":{"type":"scalar"},"locs":[{"a":189,"b":201}]},{"name":"email","required":true,"transform":{"type":"scalar"},"locs":[{"a":242,"b":248}]}],"statement":"-- Makes the user with this email an admin, optionally replacing the password hash (users:promote, db:seed's admin).\nupdate core.users\nset role = 'admin',\n    password_hash = coalesce(cast(:passwordHash as text), password_hash)\nwhere email = :email!\nreturning id"};
+const promoteUserIR: any = {"usedParamSet":{"email":true},"params":[{"name":"email","required":true,"transform":{"type":"scalar"},"locs":[{"a":128,"b":134}]}],"statement":"-- Makes the user with this email an admin (users:promote, db:seed's admin).\nupdate core.users\nset role = 'admin'\nwhere email = :email!\nreturning id"};
 
 /**
  * Query generated from SQL:
  * ```
- * -- Makes the user with this email an admin, optionally replacing the password hash (users:promote, db:seed's admin).
+ * -- Makes the user with this email an admin (users:promote, db:seed's admin).
  * update core.users
- * set role = 'admin',
- *     password_hash = coalesce(cast(:passwordHash as text), password_hash)
+ * set role = 'admin'
  * where email = :email!
  * returning id
  * ```

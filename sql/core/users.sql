@@ -1,7 +1,7 @@
 /* @name InsertUser */
--- Registers a user. RLS admits the row only when the transaction already acts as this new id (auth.register) or as an admin.
+-- Registers a user (username optional). RLS admits the row only when the transaction already acts as this new id (auth.register) or as an admin.
 insert into core.users (id, username, email, password_hash, full_name, first_name, last_name)
-values (:id!, :username!, :email!, :passwordHash!, :fullName, :firstName, :lastName)
+values (:id!, :username, :email!, :passwordHash!, :fullName, :firstName, :lastName)
 returning id, username, email, full_name, first_name, last_name, bio, avatar_url, role, status, preferences,
        last_login_at, created_at, updated_at;
 
@@ -37,10 +37,11 @@ select id as "id!", password_hash as "password_hash!", role as "role!", status a
 from core.login_lookup(:email!);
 
 /* @name FindPasswordHash */
--- The acting user's own password hash, to check the current password before changing it.
-select password_hash
-from core.users
-where id = :id!;
+-- The acting user's own password hash, to check the current password before changing it: through the login lookup, since the request role cannot read the column.
+select l.password_hash as "password_hash!"
+from core.users u
+cross join lateral core.login_lookup(u.email) l
+where u.id = :id!;
 
 /* @name RecordLogin */
 -- Stamps a successful login on the user's row and returns the profile.
@@ -70,6 +71,18 @@ set password_hash = :passwordHash!
 where id = :id!
 returning id;
 
+/* @name UpgradePasswordHash */
+-- Replaces a verified bcrypt hash by its argon2id rehash at login, unless the password changed since it was read.
+select core.upgrade_password_hash(:id!, :oldHash!, :newHash!) as "upgraded!";
+
+/* @name ImportUser */
+-- Adds a user from one of the seeds' existing systems with their password hash (argon2id or bcrypt), unless the email is taken (admins).
+insert into core.users (username, email, password_hash, full_name, first_name, last_name, role, status, preferences, last_login_at)
+values (:username, :email!, :passwordHash!, :fullName, :firstName, :lastName, :role!, :status!, :preferences!, :lastLoginAt)
+on conflict (email) do nothing
+returning id, username, email, full_name, first_name, last_name, bio, avatar_url, role, status, preferences,
+       last_login_at, created_at, updated_at;
+
 /* @name SetUserStatus */
 -- Suspends, deactivates or reactivates a user (admins; the guard trigger refuses anyone else).
 update core.users
@@ -87,9 +100,8 @@ returning id, username, email, full_name, first_name, last_name, bio, avatar_url
        last_login_at, created_at, updated_at;
 
 /* @name PromoteUser */
--- Makes the user with this email an admin, optionally replacing the password hash (users:promote, db:seed's admin).
+-- Makes the user with this email an admin (users:promote, db:seed's admin).
 update core.users
-set role = 'admin',
-    password_hash = coalesce(cast(:passwordHash as text), password_hash)
+set role = 'admin'
 where email = :email!
 returning id;

@@ -6,7 +6,7 @@
  */
 import type pg from 'pg';
 import { actAs, beginRequest } from '../../sql/core/request.queries.js';
-import { promoteUser } from '../../sql/core/users.queries.js';
+import { promoteUser, updatePasswordHash } from '../../sql/core/users.queries.js';
 import { pgTypedConnection } from '../db/connection.js';
 
 /** Returns the promoted user's id, or undefined when no user has that email. */
@@ -23,7 +23,10 @@ export async function promoteToAdmin(
       db,
     );
     await actAs.run({ userId: null, userRole: 'admin' }, db);
-    const [row] = await promoteUser.run({ email, passwordHash: options.passwordHash ?? null }, db);
+    const [row] = await promoteUser.run({ email }, db);
+    // A separate statement: the request role may write a hash but never read one, so the
+    // promotion cannot keep the old hash with coalesce(..., password_hash).
+    if (row && options.passwordHash) await updatePasswordHash.run({ id: row.id, passwordHash: options.passwordHash }, db);
     await client.query('commit');
     return row?.id;
   } catch (err) {

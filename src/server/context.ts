@@ -27,6 +27,8 @@ export interface Services {
     | 'LOGIN_LIMIT_PER_EMAIL'
     | 'LOGIN_LIMIT_PER_IP'
     | 'LOGIN_LIMIT_WINDOW_SECONDS'
+    | 'REGISTER_LIMIT_PER_IP'
+    | 'REGISTER_LIMIT_WINDOW_SECONDS'
   >;
   log: Logger;
   /** AES-256-GCM key for sensitive configuration values. */

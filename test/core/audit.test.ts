@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { runMaintenance } from '../../src/db/maintenance.js';
 import { PASSWORD, unique, useTestApp } from '../support/app.js';
 import { codeOf, failure } from '../support/errors.js';
+import { rowsAs } from '../support/probe.js';
 
 const app = useTestApp();
 
@@ -165,5 +166,87 @@ describe('audit partitions', () => {
     expect((await app.sql('select count(*)::int as n from core.audit_log_default')).rows[0]).toEqual({ n: 0 });
     // Retention 0 keeps everything.
     expect((await runMaintenance(app.pool, { AUDIT_RETENTION_MONTHS: 0 })).partitionsDropped).toEqual([]);
+  });
+});
+
+describe('named events have owners: each is written only with the action it names', () => {
+  const event = (action: string, table: string | null, id: string | null, details: unknown = null) => ({
+    text: `select core.audit_event($1, $2, $3, $4, $5)`,
+    values: [action, table ? 'core' : null, table, id, details],
+  });
+  const forgedAdmin = (userId: string, sessionId: string | null = null) => ({
+    text: `select set_config('app.user_id', $1, true), set_config('app.user_role', 'admin', true), set_config('app.session_id', coalesce($2, ''), true)`,
+    values: [userId, sessionId],
+  });
+  const countOf = async (actions: string[]) =>
+    (await app.sql<{ n: number }>(`select count(*)::int as n from core.audit_log where action = any($1)`, [actions])).rows[0]!.n;
+
+  it('forging LOGIN, LOGOUT, SESSION_REVOKE, PASSWORD_CHANGE, LOGIN_FAILED or CONFIG_REVEAL as app_request fails with 42501', async () => {
+    const user = await app.newUser();
+    const victim = await app.newUser();
+    const { rows } = await app.sql<{ id: string }>(`select id from core.auth_sessions where user_id = $1`, [victim.id]);
+    const victimSession = rows[0]!.id;
+    const setting = await app.caller({ token: (await app.newAdmin()).token }).config.set({ key: unique('vault.key'), type: 'string', value: 's3cret', isSensitive: true });
+    const { rows: settings } = await app.sql<{ id: string }>(`select id from core.system_configurations where config_key = $1`, [setting.key]);
+    const settingId = settings[0]!.id;
+    const actions = ['LOGIN', 'LOGOUT', 'SESSION_REVOKE', 'PASSWORD_CHANGE', 'LOGIN_FAILED', 'CONFIG_REVEAL'];
+    const before = await countOf(actions);
+
+    const attempts: Array<[string, ReturnType<typeof app.probe>, Array<{ text: string; values?: unknown[] }>]> = [
+      // A LOGIN for a session that exists, but was not opened in this transaction.
+      ['LOGIN as the victim', app.probe(), [forgedAdmin(victim.id, victimSession), event('LOGIN', 'auth_sessions', victimSession)]],
+      ['LOGIN for an invented session', app.probe({ token: user.token }), [event('LOGIN', 'auth_sessions', '01900000-0000-7000-8000-000000000001')]],
+      ['LOGOUT without revoking', app.probe(), [forgedAdmin(victim.id, victimSession), event('LOGOUT', 'auth_sessions', victimSession)]],
+      ['SESSION_REVOKE without revoking', app.probe(), [forgedAdmin(victim.id), event('SESSION_REVOKE', 'auth_sessions', null)]],
+      ['PASSWORD_CHANGE without a change', app.probe(), [forgedAdmin(victim.id), event('PASSWORD_CHANGE', 'users', victim.id)]],
+      ['LOGIN_FAILED while acting as someone', app.probe({ token: user.token }), [event('LOGIN_FAILED', 'users', victim.id, { email: victim.email })]],
+      // CONFIG_REVEAL belongs to core.config_reveal alone, even for a (forged) admin.
+      ['CONFIG_REVEAL', app.probe(), [forgedAdmin(user.id), event('CONFIG_REVEAL', 'system_configurations', settingId, { key: setting.key })]],
+      ['an unknown event', app.probe({ token: user.token }), [event('LOGIN_SUCCEEDED', null, null)]],
+    ];
+    for (const [name, probe, statements] of attempts) {
+      const err = await failure(probe.sql(statements));
+      expect(err.code, name).toBe('FORBIDDEN');
+      expect((err.cause as { sqlState?: string }).sqlState, name).toBe('42501');
+    }
+    expect(await countOf(actions)).toBe(before);
+  });
+
+  it('with its action in the same transaction, the event is recorded; the procedures write theirs', async () => {
+    const user = await app.newUser();
+    const second = await app.caller().auth.login({ email: user.email, password: PASSWORD });
+    // The action, then its event: a revoked session of the acting user.
+    await app.probe({ token: user.token }).sql([
+      { text: `update core.auth_sessions set revoked_at = now() where id = $1`, values: [second.sessionId] },
+      event('SESSION_REVOKE', 'auth_sessions', second.sessionId),
+    ]);
+    const api = app.caller({ token: user.token });
+    await api.auth.changePassword({ currentPassword: PASSWORD, newPassword: 'Changed-Secret-31' });
+    await api.auth.logout();
+    const { rows } = await app.sql<{ action: string }>(
+      `select action from core.audit_log where actor_id = $1 and action in ('LOGIN', 'SESSION_REVOKE', 'PASSWORD_CHANGE', 'LOGOUT') order by occurred_at, id`,
+      [user.id],
+    );
+    expect(rows.map((r) => r.action)).toEqual(['LOGIN', 'LOGIN', 'SESSION_REVOKE', 'PASSWORD_CHANGE', 'LOGOUT']);
+  });
+
+  it('core.config_reveal hands a sensitive value only to an admin, and always with its CONFIG_REVEAL', async () => {
+    const admin = await app.newAdmin();
+    const user = await app.newUser();
+    const adminApi = app.caller({ token: admin.token });
+    const secret = await adminApi.config.set({ key: unique('reveal.secret'), type: 'string', value: 'hidden', isSensitive: true });
+    const plain = await adminApi.config.set({ key: unique('reveal.plain'), type: 'string', value: 'open' });
+    const idOf = async (key: string) => (await app.sql<{ id: string }>(`select id from core.system_configurations where config_key = $1`, [key])).rows[0]!.id;
+    const reveal = (probe: ReturnType<typeof app.probe>, id: string) => rowsAs<{ value: string }>(probe, 'select core.config_reveal($1) as value', [id]);
+    const reveals = async () => (await app.sql<{ n: number }>(`select count(*)::int as n from core.audit_log where action = 'CONFIG_REVEAL' and actor_id = $1`, [admin.id])).rows[0]!.n;
+
+    expect(await codeOf(reveal(app.probe({ token: user.token }), await idOf(secret.key)))).toBe('FORBIDDEN');
+    expect(await codeOf(reveal(app.probe({ token: admin.token }), await idOf(plain.key)))).toBe('FORBIDDEN');
+    expect(await reveals()).toBe(0);
+    const [row] = await reveal(app.probe({ token: admin.token }), await idOf(secret.key));
+    expect(row!.value).toMatch(/^enc:v1:/);
+    expect(await reveals()).toBe(1);
+    expect((await adminApi.config.reveal({ key: secret.key })).value).toBe('hidden');
+    expect(await reveals()).toBe(2);
   });
 });

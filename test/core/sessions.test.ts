@@ -142,3 +142,34 @@ describe('login throttling (core.api_rate_limits)', () => {
     expect((await app.sql(`select 1 from core.api_rate_limits where user_id = $1`, [user.id])).rowCount).toBe(0);
   });
 });
+
+describe('registration throttling (core.api_rate_limits)', () => {
+  it('refuses registrations from an ip over its limit with the retry time, counts refused ones too, and resets after the window', async () => {
+    const ip = '198.51.100.220';
+    const register = (email: string, password = PASSWORD) =>
+      app.caller({ clientIp: ip }, { REGISTER_LIMIT_PER_IP: 3, REGISTER_LIMIT_WINDOW_SECONDS: 3600 }).auth.register({ email, password });
+    // A refused registration (weak password) counts like any other.
+    expect(await codeOf(register(`${unique('weak')}@example.com`, 'weak'))).toBe('BAD_REQUEST');
+    await register(`${unique('first')}@example.com`);
+    await register(`${unique('second')}@example.com`);
+
+    const blockedEmail = `${unique('blocked')}@example.com`;
+    const err = await failure(register(blockedEmail));
+    expect(err.code).toBe('TOO_MANY_REQUESTS');
+    expect(err.message).toMatch(/^Too many requests; try again in \d+ s$/);
+    const retryAfter = (err.cause as { retryAfterSeconds?: number }).retryAfterSeconds!;
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(3600);
+    // Nothing was written for the refused call.
+    expect((await app.sql(`select 1 from core.users where email = $1`, [blockedEmail])).rowCount).toBe(0);
+
+    // Another address is not affected, and neither is login from this one.
+    expect(await codeOf(app.caller({ clientIp: '198.51.100.221' }, { REGISTER_LIMIT_PER_IP: 3 }).auth.register({ email: `${unique('other')}@example.com`, password: PASSWORD }))).toBe('OK');
+    const user = await app.newUser();
+    expect(await codeOf(app.caller({ clientIp: ip }).auth.login({ email: user.email, password: PASSWORD }))).toBe('OK');
+
+    // The window passes.
+    await app.sql(`update core.api_rate_limits set window_start = window_start - interval '2 hours' where endpoint = 'auth.register' and subject = $1`, [`ip:${ip}`]);
+    expect(await codeOf(register(blockedEmail))).toBe('OK');
+  });
+});

@@ -7,6 +7,8 @@ import { rowsAs } from '../support/probe.js';
 const app = useTestApp();
 
 const HASH = '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA';
+// bcrypt of 'Developer@1234' (cost 12), as seed 004's passlib stores it.
+const BCRYPT = '$2b$12$AK1RwxG7oPrNAQIOyEPvMeAOB1S5Npw56Zm6xpEu2Fa09SM2Dn5NG';
 function insertUser(columns: Record<string, unknown>) {
   const row = { username: unique('u'), email: `${unique('e')}@example.com`, password_hash: HASH, ...columns };
   const names = Object.keys(row);
@@ -106,11 +108,16 @@ describe('core.users constraints', () => {
 
   it('each CHECK rejects what it should', async () => {
     const cases: Array<[Record<string, unknown>, string]> = [
-      [{ username: 'a b' }, 'users_username_format'],
-      [{ username: 'ab' }, 'users_username_format'],
+      [{ username: '' }, 'users_username_format'],
+      [{ username: ' lead' }, 'users_username_format'],
+      [{ username: 'trail\t' }, 'users_username_format'],
+      [{ username: 'bell\u0007' }, 'users_username_format'],
+      [{ username: 'x'.repeat(256) }, 'users_username_format'],
       [{ email: 'no-at-sign' }, 'users_email_format'],
       [{ email: `${'a'.repeat(250)}@example.com` }, 'users_email_format'],
-      [{ password_hash: 'plaintext' }, 'users_password_hash_argon2id'],
+      [{ password_hash: 'plaintext' }, 'users_password_hash_format'],
+      [{ password_hash: '$2b$12$tooshort' }, 'users_password_hash_format'],
+      [{ password_hash: '$2x$12$' + 'a'.repeat(53) }, 'users_password_hash_format'],
       [{ full_name: '' }, 'users_full_name_length'],
       [{ first_name: 'x'.repeat(256) }, 'users_first_name_length'],
       [{ last_name: '' }, 'users_last_name_length'],
@@ -129,6 +136,14 @@ describe('core.users constraints', () => {
        values ($1, $2, $3, 'Ada', 'https://example.com/a.png', 'admin', 'SUSPENDED', '{"theme": "dark"}')`,
       [unique('ok'), `${unique('ok')}@example.com`, HASH],
     );
+    for (const [username, hash] of [
+      [null, BCRYPT],
+      ['a', HASH],
+      ['Ana María 李', HASH],
+      [`${'x'.repeat(254)}${unique('')}`.slice(-255), HASH],
+    ] as const) {
+      await app.sql(`insert into core.users (username, email, password_hash) values ($1, $2, $3)`, [username, `${unique('ok')}@example.com`, hash]);
+    }
   });
 
   it('auth_sessions CHECKs and its cascade from users', async () => {
@@ -158,6 +173,55 @@ describe('core.users constraints', () => {
     await app.probe({ token: user.token }).sql([{ text: `update core.users set bio = 'hello' where id = $1`, values: [user.id] }]);
     const after = (await app.sql(`select updated_at from core.users where id = $1`, [user.id])).rows[0]!.updated_at as Date;
     expect(after.getTime()).toBeGreaterThan(before.getTime());
+  });
+});
+
+describe('usernames: the union of the seeds\' rules', () => {
+  const register = (username: string | undefined, email = `${unique('name')}@example.com`) =>
+    app.caller().auth.register({ ...(username === undefined ? {} : { username }), email, password: PASSWORD });
+
+  it('registers without a username (seeds 000 and 003 sign in by email), as many accounts as need it', async () => {
+    const first = await register(undefined);
+    const second = await register(undefined);
+    expect(first.username).toBeNull();
+    expect(second.username).toBeNull();
+    const { token } = await app.caller().auth.login({ email: first.email, password: PASSWORD });
+    expect(await app.caller({ token }).auth.me()).toMatchObject({ id: first.id, username: null });
+  });
+
+  it('accepts what the seeds accept: up to 255 characters (seed 002), seed 004\'s email local parts, any script', async () => {
+    const long = `${unique('s002')}${'y'.repeat(255)}`.slice(0, 255);
+    expect((await register(long)).username).toBe(long);
+    // Seed 004 derives usernames from the email: email.split('@')[0].
+    const local = `${unique('Dev.Ops+cf')}`;
+    expect((await register(local, `${local}@componentforge.com`)).username).toBe(local);
+    for (const name of [unique('Ana María '), unique('李小龍'), unique('o\'brien&co')]) {
+      expect((await register(name)).username).toBe(name);
+    }
+    // A one-character username is allowed, and does not make a password containing it weak.
+    const single = unique('').slice(-1);
+    await app.sql(`delete from core.users where username = $1`, [single]);
+    expect((await register(single)).username).toBe(single);
+  });
+
+  it('refuses what no seed would show: blank, control characters, over 255; surrounding spaces are trimmed', async () => {
+    for (const username of ['', '   ', 'tab\there', 'x'.repeat(256)]) {
+      const err = await failure(register(username));
+      expect(err.code, JSON.stringify(username)).toBe('BAD_REQUEST');
+      expect((err.cause as unknown as { issues: Array<{ path: string[]; message: string }> }).issues).toEqual([
+        expect.objectContaining({ path: ['username'], message: 'username must be 1-255 characters, without control characters or leading/trailing spaces' }),
+      ]);
+    }
+    const padded = unique('padded');
+    expect((await register(`  ${padded} `)).username).toBe(padded);
+  });
+
+  it('stays unique ignoring case when present, and the database says so too', async () => {
+    const name = unique('Ärger');
+    await register(name);
+    const err = await failure(register(name.toUpperCase()));
+    expect(err.code).toBe('CONFLICT');
+    expect(err.message).toBe('username is already taken');
   });
 });
 

@@ -1,6 +1,6 @@
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
-import { PASSWORD_RULE, hashPassword, passwordProblem, verifyPassword } from '../../auth/passwords.js';
+import { PASSWORD_RULE, checkPassword, hashPassword, passwordProblem, verifyPassword } from '../../auth/passwords.js';
 import { hashToken, newToken } from '../../auth/tokens.js';
 import { one, ruleError } from '../../db/errors.js';
 import { uuidv7 } from '../../db/ids.js';
@@ -19,21 +19,24 @@ import {
   insertUser,
   recordLogin,
   updatePasswordHash,
+  upgradePasswordHash,
 } from '../../../sql/core/users.queries.js';
-import { authedProcedure, failAfterCommit, publicProcedure, rateLimitedProcedure, router } from '../../server/trpc.js';
+import { authedProcedure, failAfterCommit, rateLimitedProcedure, router } from '../../server/trpc.js';
 
 // The same rules as the CHECK constraints on core.users, so that most mistakes are caught
-// before the database with the same wording; the database stays the authority.
-const usernameInput = z
+// before the database with the same wording; the database stays the authority. Usernames are
+// the union of the seeds' (any characters, up to 255, optional); surrounding spaces are trimmed.
+export const USERNAME_RULE = 'username must be 1-255 characters, without control characters or leading/trailing spaces';
+export const usernameInput = z
   .string()
   .trim()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{2,49}$/, 'username must be 3-50 characters of letters, digits, _ . - and start with a letter or digit');
+  .refine((v) => v.length > 0 && [...v].length <= 255 && !/\p{Cc}/u.test(v), USERNAME_RULE);
 export const emailInput = z.string().trim().max(255, 'email must be at most 255 characters').email('email must be a valid address');
 export const nameInput = z.string().trim().min(1).max(255);
 
 const registerInput = z
   .object({
-    username: usernameInput,
+    username: usernameInput.optional(),
     email: emailInput,
     password: z.string(),
     fullName: nameInput.optional(),
@@ -45,6 +48,11 @@ const registerInput = z
       issue.addIssue({ code: 'custom', path: ['password'], message: PASSWORD_RULE });
     }
   });
+
+/** Registration is throttled per client ip: a fixed window, counted before the input is checked. */
+const registerProcedure = rateLimitedProcedure((ctx) => [
+  { endpoint: 'auth.register', subject: `ip:${ctx.request.clientIp}`, limit: ctx.config.REGISTER_LIMIT_PER_IP, windowSeconds: ctx.config.REGISTER_LIMIT_WINDOW_SECONDS },
+]);
 
 const loginInput = z.object({ email: emailInput, password: z.string().min(1).max(1024) });
 
@@ -60,8 +68,8 @@ const loginProcedure = rateLimitedProcedure((ctx, raw) => {
 });
 
 export const authRouter = router({
-  /** Creates an account (role user, status ACTIVE). Log in afterwards to get a token. */
-  register: publicProcedure.input(registerInput).mutation(async ({ ctx, input }) => {
+  /** Creates an account (role user, status ACTIVE; username optional). Log in afterwards to get a token. Throttled per ip. */
+  register: registerProcedure.input(registerInput).mutation(async ({ ctx, input }) => {
     const id = uuidv7();
     const passwordHash = await hashPassword(input.password);
     // RLS lets a newcomer insert only the row of the identity they act as.
@@ -69,7 +77,7 @@ export const authRouter = router({
     const users = await insertUser.run(
       {
         id,
-        username: input.username,
+        username: input.username ?? null,
         email: input.email,
         passwordHash,
         fullName: input.fullName ?? null,
@@ -84,7 +92,7 @@ export const authRouter = router({
   /** Checks the password and opens a session; returns the bearer token (shown once). */
   login: loginProcedure.input(loginInput).mutation(async ({ ctx, input }) => {
     const [account] = await findLoginByEmail.run({ email: input.email }, ctx.db);
-    const passwordOk = await verifyPassword(account?.passwordHash, input.password);
+    const { ok: passwordOk, rehash } = await checkPassword(account?.passwordHash, input.password);
     if (!account || !passwordOk || account.status !== 'ACTIVE') {
       await recordAuditEvent.run(
         {
@@ -104,6 +112,11 @@ export const authRouter = router({
       );
     }
     await actAs.run({ userId: account.id, userRole: account.role }, ctx.db);
+    if (rehash) {
+      // A bcrypt hash from an existing system: the password is known right now, so it moves to
+      // argon2id, unless it was changed since the lookup (then the new hash stays).
+      await upgradePasswordHash.run({ id: account.id, oldHash: account.passwordHash, newHash: await hashPassword(input.password) }, ctx.db);
+    }
     const token = newToken();
     const expiresAt = new Date(Date.now() + ctx.config.AUTH_SESSION_TTL_HOURS * 3_600_000);
     const session = one(

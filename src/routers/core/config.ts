@@ -2,7 +2,7 @@ import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { decryptValue, encryptValue } from '../../auth/encryption.js';
 import { one } from '../../db/errors.js';
-import { recordAuditEvent } from '../../../sql/core/audit_log.queries.js';
+import { revealConfig } from '../../../sql/core/audit_log.queries.js';
 import {
   deleteConfig,
   findConfig,
@@ -94,19 +94,18 @@ export const configRouter = router({
   reveal: adminProcedure.input(z.object({ key: configKey })).mutation(async ({ ctx, input }) => {
     const row = one(await findConfig.run({ configKey: input.key }, ctx.db), 'setting', input.key);
     if (!row.isSensitive) throw new TRPCError({ code: 'BAD_REQUEST', message: `setting ${input.key} is not sensitive; use config.get` });
+    // The stored value comes from the function that records the reveal: no CONFIG_REVEAL without a reveal.
+    const [revealed] = await revealConfig.run({ id: row.id }, ctx.db);
+    const stored = revealed?.configValue ?? null;
     let clear: string | null = null;
-    if (row.configValue !== null) {
+    if (stored !== null) {
       try {
-        clear = decryptValue(ctx.configKey, row.configValue, row.configKey);
+        clear = decryptValue(ctx.configKey, stored, row.configKey);
       } catch (err) {
         ctx.log.error({ err, key: row.configKey }, 'sensitive setting does not decrypt with CONFIG_ENCRYPTION_KEY');
         throw new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' });
       }
     }
-    await recordAuditEvent.run(
-      { action: 'CONFIG_REVEAL', entitySchema: 'core', entityTable: 'system_configurations', entityId: row.id, details: { key: row.configKey } },
-      ctx.db,
-    );
     return present(row, clear);
   }),
 
