@@ -28,6 +28,8 @@
 --       on status, role and prefix, few-valued filters that a generic plan (which cannot know
 --       which status is rare) would not serve better from an index of their own
 --   replaced by the same columns plus the sort key, so that a page needs no sort:
+--     componentforge.messages_conversation_created_idx (conversation_id, created_at)   -> (conversation_id, created_at, id)
+--     componentforge.conversations_user_status_updated_idx (user_id, status, updated_at) -> (user_id, status, updated_at, id)
 --     componentforge.requirement_exports_component_created_idx         -> requirement_exports_component_idx (component_type, created_at, id)
 --     componentforge.requirement_exports_latency_idx                   -> requirement_exports_latency_idx (proposal_latency_ms, id)
 --   added: requirement_exports_user_component_idx and requirement_exports_user_latency_idx lead
@@ -61,6 +63,14 @@ drop index core.users_status_idx;
 
 -- ===== ComponentForge =====
 drop index componentforge.conversations_status_idx;
+
+-- A conversation's messages in order, and a user's active conversations by last update: with
+-- id, the whole keyset (created_at, id) / (updated_at, id) is an index condition and the
+-- index order is the page's order, ties included.
+drop index componentforge.messages_conversation_created_idx;
+create index messages_conversation_created_idx on componentforge.messages (conversation_id, created_at, id);
+drop index componentforge.conversations_user_status_updated_idx;
+create index conversations_user_status_updated_idx on componentforge.conversations (user_id, status, updated_at, id);
 
 -- Seed 004's "conversation messages with token usage": a conversation's token counts read
 -- from the index alone (as a recount of total_tokens_used does).
@@ -116,6 +126,10 @@ create index requirement_exports_component_created_idx on componentforge.require
 drop index componentforge.requirement_exports_component_idx;
 drop index componentforge.requirement_exports_user_component_idx;
 drop index componentforge.messages_conversation_tokens_idx;
+drop index componentforge.conversations_user_status_updated_idx;
+create index conversations_user_status_updated_idx on componentforge.conversations (user_id, status, updated_at);
+drop index componentforge.messages_conversation_created_idx;
+create index messages_conversation_created_idx on componentforge.messages (conversation_id, created_at);
 create index conversations_status_idx on componentforge.conversations (status);
 
 create index users_status_idx on core.users (status);

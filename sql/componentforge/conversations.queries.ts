@@ -125,16 +125,16 @@ export interface IListUserConversationsQuery {
   result: IListUserConversationsResult;
 }
 
-const listUserConversationsIR: any = {"usedParamSet":{"userId":true,"beforeId":true,"limit":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":289,"b":296}]},{"name":"beforeId","required":false,"transform":{"type":"scalar"},"locs":[{"a":318,"b":326}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":398,"b":404}]}],"statement":"-- One page of a user's conversations newest first (ids are time-ordered), before the cursor id; served by (user_id, id).\nselect id, user_id, title, model_name, temperature, status, message_count, total_tokens_used, created_at, updated_at\nfrom componentforge.conversations\nwhere user_id = :userId!\n  and id < coalesce(:beforeId::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff')\norder by id desc\nlimit :limit!"};
+const listUserConversationsIR: any = {"usedParamSet":{"userId":true,"beforeId":true,"limit":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":369,"b":376}]},{"name":"beforeId","required":false,"transform":{"type":"scalar"},"locs":[{"a":404,"b":412},{"a":486,"b":494}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":523,"b":529}]}],"statement":"-- One page of a user's conversations newest first (ids are time-ordered), before the cursor id; served by (user_id, id), the cursor a CASE, not coalesce, so that under RLS it stays an index condition.\nselect id, user_id, title, model_name, temperature, status, message_count, total_tokens_used, created_at, updated_at\nfrom componentforge.conversations\nwhere user_id = :userId!\n  and id < case when cast(:beforeId as uuid) is null then 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid else :beforeId end\norder by id desc\nlimit :limit!"};
 
 /**
  * Query generated from SQL:
  * ```
- * -- One page of a user's conversations newest first (ids are time-ordered), before the cursor id; served by (user_id, id).
+ * -- One page of a user's conversations newest first (ids are time-ordered), before the cursor id; served by (user_id, id), the cursor a CASE, not coalesce, so that under RLS it stays an index condition.
  * select id, user_id, title, model_name, temperature, status, message_count, total_tokens_used, created_at, updated_at
  * from componentforge.conversations
  * where user_id = :userId!
- *   and id < coalesce(:beforeId::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff')
+ *   and id < case when cast(:beforeId as uuid) is null then 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid else :beforeId end
  * order by id desc
  * limit :limit!
  * ```
@@ -174,7 +174,7 @@ export interface IListActiveConversationsQuery {
   result: IListActiveConversationsResult;
 }
 
-const listActiveConversationsIR: any = {"usedParamSet":{"userId":true,"beforeAt":true,"beforeId":true,"limit":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":343,"b":350}]},{"name":"beforeAt","required":false,"transform":{"type":"scalar"},"locs":[{"a":411,"b":419}]},{"name":"beforeId","required":false,"transform":{"type":"scalar"},"locs":[{"a":457,"b":465}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":555,"b":561}]}],"statement":"-- One page of a user's active conversations, most recently updated first, before the cursor; served by (user_id, status, updated_at).\nselect id, user_id, title, model_name, temperature, status, message_count, total_tokens_used, created_at, updated_at,\n       updated_at::text as \"cursor_at!\"\nfrom componentforge.conversations\nwhere user_id = :userId!\n  and status = 'active'\n  and (updated_at, id) < (coalesce(:beforeAt::timestamptz, 'infinity'), coalesce(:beforeId::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))\norder by updated_at desc, id desc\nlimit :limit!"};
+const listActiveConversationsIR: any = {"usedParamSet":{"userId":true,"beforeAt":true,"beforeId":true,"limit":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":343,"b":350}]},{"name":"beforeAt","required":false,"transform":{"type":"scalar"},"locs":[{"a":417,"b":425},{"a":485,"b":493}]},{"name":"beforeId","required":false,"transform":{"type":"scalar"},"locs":[{"a":541,"b":549},{"a":623,"b":631}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":678,"b":684}]}],"statement":"-- One page of a user's active conversations, most recently updated first, before the cursor; served by (user_id, status, updated_at).\nselect id, user_id, title, model_name, temperature, status, message_count, total_tokens_used, created_at, updated_at,\n       updated_at::text as \"cursor_at!\"\nfrom componentforge.conversations\nwhere user_id = :userId!\n  and status = 'active'\n  and (updated_at, id) < (case when cast(:beforeAt as timestamptz) is null then 'infinity'::timestamptz else :beforeAt end,\n                          case when cast(:beforeId as uuid) is null then 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid else :beforeId end)\norder by updated_at desc, id desc\nlimit :limit!"};
 
 /**
  * Query generated from SQL:
@@ -185,7 +185,8 @@ const listActiveConversationsIR: any = {"usedParamSet":{"userId":true,"beforeAt"
  * from componentforge.conversations
  * where user_id = :userId!
  *   and status = 'active'
- *   and (updated_at, id) < (coalesce(:beforeAt::timestamptz, 'infinity'), coalesce(:beforeId::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
+ *   and (updated_at, id) < (case when cast(:beforeAt as timestamptz) is null then 'infinity'::timestamptz else :beforeAt end,
+ *                           case when cast(:beforeId as uuid) is null then 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid else :beforeId end)
  * order by updated_at desc, id desc
  * limit :limit!
  * ```

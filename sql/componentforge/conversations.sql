@@ -11,11 +11,11 @@ from componentforge.conversations
 where id = :id!;
 
 /* @name ListUserConversations */
--- One page of a user's conversations newest first (ids are time-ordered), before the cursor id; served by (user_id, id).
+-- One page of a user's conversations newest first (ids are time-ordered), before the cursor id; served by (user_id, id), the cursor a CASE, not coalesce, so that under RLS it stays an index condition.
 select id, user_id, title, model_name, temperature, status, message_count, total_tokens_used, created_at, updated_at
 from componentforge.conversations
 where user_id = :userId!
-  and id < coalesce(:beforeId::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff')
+  and id < case when cast(:beforeId as uuid) is null then 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid else :beforeId end
 order by id desc
 limit :limit!;
 
@@ -26,7 +26,8 @@ select id, user_id, title, model_name, temperature, status, message_count, total
 from componentforge.conversations
 where user_id = :userId!
   and status = 'active'
-  and (updated_at, id) < (coalesce(:beforeAt::timestamptz, 'infinity'), coalesce(:beforeId::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
+  and (updated_at, id) < (case when cast(:beforeAt as timestamptz) is null then 'infinity'::timestamptz else :beforeAt end,
+                          case when cast(:beforeId as uuid) is null then 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid else :beforeId end)
 order by updated_at desc, id desc
 limit :limit!;
 

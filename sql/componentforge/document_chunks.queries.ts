@@ -79,16 +79,16 @@ export interface IListDocumentChunksQuery {
   result: IListDocumentChunksResult;
 }
 
-const listDocumentChunksIR: any = {"usedParamSet":{"documentId":true,"afterIndex":true,"limit":true},"params":[{"name":"documentId","required":true,"transform":{"type":"scalar"},"locs":[{"a":289,"b":300}]},{"name":"afterIndex","required":false,"transform":{"type":"scalar"},"locs":[{"a":331,"b":341}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":380,"b":386}]}],"statement":"-- One page of a document's chunks in order, after the cursor's chunk_index; served by the (document_id, chunk_index) key.\nselect id, document_id, chunk_index, content, vector_id, embedding_model, token_count, created_at, updated_at\nfrom componentforge.document_chunks\nwhere document_id = :documentId!\n  and chunk_index > coalesce(:afterIndex::int, -1)\norder by chunk_index\nlimit :limit!"};
+const listDocumentChunksIR: any = {"usedParamSet":{"documentId":true,"afterIndex":true,"limit":true},"params":[{"name":"documentId","required":true,"transform":{"type":"scalar"},"locs":[{"a":369,"b":380}]},{"name":"afterIndex","required":false,"transform":{"type":"scalar"},"locs":[{"a":417,"b":427},{"a":458,"b":468}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":501,"b":507}]}],"statement":"-- One page of a document's chunks in order, after the cursor's chunk_index; served by the (document_id, chunk_index) key, the cursor a CASE, not coalesce, so that under RLS it stays an index condition.\nselect id, document_id, chunk_index, content, vector_id, embedding_model, token_count, created_at, updated_at\nfrom componentforge.document_chunks\nwhere document_id = :documentId!\n  and chunk_index > case when cast(:afterIndex as int) is null then -1 else :afterIndex end\norder by chunk_index\nlimit :limit!"};
 
 /**
  * Query generated from SQL:
  * ```
- * -- One page of a document's chunks in order, after the cursor's chunk_index; served by the (document_id, chunk_index) key.
+ * -- One page of a document's chunks in order, after the cursor's chunk_index; served by the (document_id, chunk_index) key, the cursor a CASE, not coalesce, so that under RLS it stays an index condition.
  * select id, document_id, chunk_index, content, vector_id, embedding_model, token_count, created_at, updated_at
  * from componentforge.document_chunks
  * where document_id = :documentId!
- *   and chunk_index > coalesce(:afterIndex::int, -1)
+ *   and chunk_index > case when cast(:afterIndex as int) is null then -1 else :afterIndex end
  * order by chunk_index
  * limit :limit!
  * ```

@@ -13,11 +13,11 @@ select count(*)::int as "inserted!"
 from inserted;
 
 /* @name ListDocumentChunks */
--- One page of a document's chunks in order, after the cursor's chunk_index; served by the (document_id, chunk_index) key.
+-- One page of a document's chunks in order, after the cursor's chunk_index; served by the (document_id, chunk_index) key, the cursor a CASE, not coalesce, so that under RLS it stays an index condition.
 select id, document_id, chunk_index, content, vector_id, embedding_model, token_count, created_at, updated_at
 from componentforge.document_chunks
 where document_id = :documentId!
-  and chunk_index > coalesce(:afterIndex::int, -1)
+  and chunk_index > case when cast(:afterIndex as int) is null then -1 else :afterIndex end
 order by chunk_index
 limit :limit!;
 

@@ -125,15 +125,15 @@ export interface IListEvaluationRunsQuery {
   result: IListEvaluationRunsResult;
 }
 
-const listEvaluationRunsIR: any = {"usedParamSet":{"beforeId":true,"limit":true},"params":[{"name":"beforeId","required":false,"transform":{"type":"scalar"},"locs":[{"a":250,"b":258}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":330,"b":336}]}],"statement":"-- One page of evaluation runs newest first (ids are time-ordered), before the cursor id.\nselect id, name, description, model_name, dataset_name, config, status, metrics, created_at, updated_at\nfrom componentforge.evaluation_runs\nwhere id < coalesce(:beforeId::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff')\norder by id desc\nlimit :limit!"};
+const listEvaluationRunsIR: any = {"usedParamSet":{"beforeId":true,"limit":true},"params":[{"name":"beforeId","required":false,"transform":{"type":"scalar"},"locs":[{"a":336,"b":344},{"a":418,"b":426}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":455,"b":461}]}],"statement":"-- One page of evaluation runs newest first (ids are time-ordered), before the cursor id; the cursor a CASE, not coalesce, so that under RLS it stays an index condition.\nselect id, name, description, model_name, dataset_name, config, status, metrics, created_at, updated_at\nfrom componentforge.evaluation_runs\nwhere id < case when cast(:beforeId as uuid) is null then 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid else :beforeId end\norder by id desc\nlimit :limit!"};
 
 /**
  * Query generated from SQL:
  * ```
- * -- One page of evaluation runs newest first (ids are time-ordered), before the cursor id.
+ * -- One page of evaluation runs newest first (ids are time-ordered), before the cursor id; the cursor a CASE, not coalesce, so that under RLS it stays an index condition.
  * select id, name, description, model_name, dataset_name, config, status, metrics, created_at, updated_at
  * from componentforge.evaluation_runs
- * where id < coalesce(:beforeId::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff')
+ * where id < case when cast(:beforeId as uuid) is null then 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid else :beforeId end
  * order by id desc
  * limit :limit!
  * ```
@@ -171,7 +171,7 @@ export interface IListEvaluationRunsByStatusQuery {
   result: IListEvaluationRunsByStatusResult;
 }
 
-const listEvaluationRunsByStatusIR: any = {"usedParamSet":{"status":true,"beforeId":true,"limit":true},"params":[{"name":"status","required":true,"transform":{"type":"scalar"},"locs":[{"a":264,"b":271}]},{"name":"beforeId","required":false,"transform":{"type":"scalar"},"locs":[{"a":293,"b":301}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":373,"b":379}]}],"statement":"-- One page of the evaluation runs of one status newest first, before the cursor id; served by (status, id).\nselect id, name, description, model_name, dataset_name, config, status, metrics, created_at, updated_at\nfrom componentforge.evaluation_runs\nwhere status = :status!\n  and id < coalesce(:beforeId::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff')\norder by id desc\nlimit :limit!"};
+const listEvaluationRunsByStatusIR: any = {"usedParamSet":{"status":true,"beforeId":true,"limit":true},"params":[{"name":"status","required":true,"transform":{"type":"scalar"},"locs":[{"a":264,"b":271}]},{"name":"beforeId","required":false,"transform":{"type":"scalar"},"locs":[{"a":299,"b":307},{"a":381,"b":389}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":418,"b":424}]}],"statement":"-- One page of the evaluation runs of one status newest first, before the cursor id; served by (status, id).\nselect id, name, description, model_name, dataset_name, config, status, metrics, created_at, updated_at\nfrom componentforge.evaluation_runs\nwhere status = :status!\n  and id < case when cast(:beforeId as uuid) is null then 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid else :beforeId end\norder by id desc\nlimit :limit!"};
 
 /**
  * Query generated from SQL:
@@ -180,7 +180,7 @@ const listEvaluationRunsByStatusIR: any = {"usedParamSet":{"status":true,"before
  * select id, name, description, model_name, dataset_name, config, status, metrics, created_at, updated_at
  * from componentforge.evaluation_runs
  * where status = :status!
- *   and id < coalesce(:beforeId::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff')
+ *   and id < case when cast(:beforeId as uuid) is null then 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid else :beforeId end
  * order by id desc
  * limit :limit!
  * ```

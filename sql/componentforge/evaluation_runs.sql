@@ -11,10 +11,10 @@ from componentforge.evaluation_runs
 where id = :id!;
 
 /* @name ListEvaluationRuns */
--- One page of evaluation runs newest first (ids are time-ordered), before the cursor id.
+-- One page of evaluation runs newest first (ids are time-ordered), before the cursor id; the cursor a CASE, not coalesce, so that under RLS it stays an index condition.
 select id, name, description, model_name, dataset_name, config, status, metrics, created_at, updated_at
 from componentforge.evaluation_runs
-where id < coalesce(:beforeId::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff')
+where id < case when cast(:beforeId as uuid) is null then 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid else :beforeId end
 order by id desc
 limit :limit!;
 
@@ -23,7 +23,7 @@ limit :limit!;
 select id, name, description, model_name, dataset_name, config, status, metrics, created_at, updated_at
 from componentforge.evaluation_runs
 where status = :status!
-  and id < coalesce(:beforeId::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff')
+  and id < case when cast(:beforeId as uuid) is null then 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid else :beforeId end
 order by id desc
 limit :limit!;
 

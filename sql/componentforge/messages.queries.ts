@@ -95,17 +95,18 @@ export interface IListConversationMessagesQuery {
   result: IListConversationMessagesResult;
 }
 
-const listConversationMessagesIR: any = {"usedParamSet":{"conversationId":true,"afterAt":true,"afterId":true,"limit":true},"params":[{"name":"conversationId","required":true,"transform":{"type":"scalar"},"locs":[{"a":356,"b":371}]},{"name":"afterAt","required":false,"transform":{"type":"scalar"},"locs":[{"a":408,"b":415}]},{"name":"afterId","required":false,"transform":{"type":"scalar"},"locs":[{"a":454,"b":461}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":541,"b":547}]}],"statement":"-- One page of a conversation's messages in order, after the cursor; served by (conversation_id, created_at).\nselect id, conversation_id, parent_message_id, role, content, prompt_tokens, completion_tokens, total_tokens,\n       context_documents, created_at, updated_at, created_at::text as \"cursor_at!\"\nfrom componentforge.messages\nwhere conversation_id = :conversationId!\n  and (created_at, id) > (coalesce(:afterAt::timestamptz, '-infinity'), coalesce(:afterId::uuid, '00000000-0000-0000-0000-000000000000'))\norder by created_at, id\nlimit :limit!"};
+const listConversationMessagesIR: any = {"usedParamSet":{"conversationId":true,"afterAt":true,"afterId":true,"limit":true},"params":[{"name":"conversationId","required":true,"transform":{"type":"scalar"},"locs":[{"a":436,"b":451}]},{"name":"afterAt","required":false,"transform":{"type":"scalar"},"locs":[{"a":494,"b":501},{"a":562,"b":569}]},{"name":"afterId","required":false,"transform":{"type":"scalar"},"locs":[{"a":617,"b":624},{"a":698,"b":705}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":742,"b":748}]}],"statement":"-- One page of a conversation's messages in order, after the cursor; served by (conversation_id, created_at), the cursor a CASE, not coalesce, so that under RLS it stays an index condition.\nselect id, conversation_id, parent_message_id, role, content, prompt_tokens, completion_tokens, total_tokens,\n       context_documents, created_at, updated_at, created_at::text as \"cursor_at!\"\nfrom componentforge.messages\nwhere conversation_id = :conversationId!\n  and (created_at, id) > (case when cast(:afterAt as timestamptz) is null then '-infinity'::timestamptz else :afterAt end,\n                          case when cast(:afterId as uuid) is null then '00000000-0000-0000-0000-000000000000'::uuid else :afterId end)\norder by created_at, id\nlimit :limit!"};
 
 /**
  * Query generated from SQL:
  * ```
- * -- One page of a conversation's messages in order, after the cursor; served by (conversation_id, created_at).
+ * -- One page of a conversation's messages in order, after the cursor; served by (conversation_id, created_at), the cursor a CASE, not coalesce, so that under RLS it stays an index condition.
  * select id, conversation_id, parent_message_id, role, content, prompt_tokens, completion_tokens, total_tokens,
  *        context_documents, created_at, updated_at, created_at::text as "cursor_at!"
  * from componentforge.messages
  * where conversation_id = :conversationId!
- *   and (created_at, id) > (coalesce(:afterAt::timestamptz, '-infinity'), coalesce(:afterId::uuid, '00000000-0000-0000-0000-000000000000'))
+ *   and (created_at, id) > (case when cast(:afterAt as timestamptz) is null then '-infinity'::timestamptz else :afterAt end,
+ *                           case when cast(:afterId as uuid) is null then '00000000-0000-0000-0000-000000000000'::uuid else :afterId end)
  * order by created_at, id
  * limit :limit!
  * ```

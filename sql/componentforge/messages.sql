@@ -7,12 +7,13 @@ returning id, conversation_id, parent_message_id, role, content, prompt_tokens, 
           context_documents, created_at, updated_at;
 
 /* @name ListConversationMessages */
--- One page of a conversation's messages in order, after the cursor; served by (conversation_id, created_at).
+-- One page of a conversation's messages in order, after the cursor; served by (conversation_id, created_at), the cursor a CASE, not coalesce, so that under RLS it stays an index condition.
 select id, conversation_id, parent_message_id, role, content, prompt_tokens, completion_tokens, total_tokens,
        context_documents, created_at, updated_at, created_at::text as "cursor_at!"
 from componentforge.messages
 where conversation_id = :conversationId!
-  and (created_at, id) > (coalesce(:afterAt::timestamptz, '-infinity'), coalesce(:afterId::uuid, '00000000-0000-0000-0000-000000000000'))
+  and (created_at, id) > (case when cast(:afterAt as timestamptz) is null then '-infinity'::timestamptz else :afterAt end,
+                          case when cast(:afterId as uuid) is null then '00000000-0000-0000-0000-000000000000'::uuid else :afterId end)
 order by created_at, id
 limit :limit!;
 
