@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { PASSWORD, unique, useTestApp } from '../support/app.js';
 import { failure } from '../support/errors.js';
 import { rowsAs } from '../support/probe.js';
@@ -214,6 +214,16 @@ describe('usernames: the union of the seeds\' rules', () => {
     }
     const padded = unique('padded');
     expect((await register(`  ${padded} `)).username).toBe(padded);
+  });
+
+  it('a username-less owner reads back as username null, typed so (ComponentForge\'s document owner)', async () => {
+    const user = await register(undefined);
+    const { token } = await app.caller().auth.login({ email: user.email, password: PASSWORD });
+    const api = app.caller({ token }).componentforge.documents;
+    const document = await api.create({ title: 'Owned', filename: 'o.pdf', filePath: '/uploads/o.pdf', contentType: 'application/pdf' });
+    const full = await api.getFull({ id: document.id });
+    expectTypeOf(full.owner.username).toEqualTypeOf<string | null>();
+    expect(full.owner).toMatchObject({ id: user.id, username: null, email: user.email });
   });
 
   it('stays unique ignoring case when present, and the database says so too', async () => {
