@@ -30,6 +30,8 @@
 --   replaced by the same columns plus the sort key, so that a page needs no sort:
 --     componentforge.messages_conversation_created_idx (conversation_id, created_at)   -> (conversation_id, created_at, id)
 --     componentforge.conversations_user_status_updated_idx (user_id, status, updated_at) -> (user_id, status, updated_at, id)
+--     componentforge.documents_user_status_created_idx (user_id, processing_status, created_at) -> (..., id)
+--     componentforge.documents_status_created_idx (processing_status, created_at)      -> (processing_status, created_at, id)
 --     componentforge.requirement_exports_component_created_idx         -> requirement_exports_component_idx (component_type, created_at, id)
 --     componentforge.requirement_exports_latency_idx                   -> requirement_exports_latency_idx (proposal_latency_ms, id)
 --   added: requirement_exports_user_component_idx and requirement_exports_user_latency_idx lead
@@ -71,6 +73,11 @@ drop index componentforge.messages_conversation_created_idx;
 create index messages_conversation_created_idx on componentforge.messages (conversation_id, created_at, id);
 drop index componentforge.conversations_user_status_updated_idx;
 create index conversations_user_status_updated_idx on componentforge.conversations (user_id, status, updated_at, id);
+-- Likewise a user's documents of a status, newest first, and the queue, oldest first.
+drop index componentforge.documents_user_status_created_idx;
+create index documents_user_status_created_idx on componentforge.documents (user_id, processing_status, created_at, id);
+drop index componentforge.documents_status_created_idx;
+create index documents_status_created_idx on componentforge.documents (processing_status, created_at, id);
 
 -- Seed 004's "conversation messages with token usage": a conversation's token counts read
 -- from the index alone (as a recount of total_tokens_used does).
@@ -126,6 +133,10 @@ create index requirement_exports_component_created_idx on componentforge.require
 drop index componentforge.requirement_exports_component_idx;
 drop index componentforge.requirement_exports_user_component_idx;
 drop index componentforge.messages_conversation_tokens_idx;
+drop index componentforge.documents_status_created_idx;
+create index documents_status_created_idx on componentforge.documents (processing_status, created_at);
+drop index componentforge.documents_user_status_created_idx;
+create index documents_user_status_created_idx on componentforge.documents (user_id, processing_status, created_at);
 drop index componentforge.conversations_user_status_updated_idx;
 create index conversations_user_status_updated_idx on componentforge.conversations (user_id, status, updated_at);
 drop index componentforge.messages_conversation_created_idx;

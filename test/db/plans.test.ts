@@ -12,6 +12,7 @@ import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { listActiveConversations, listUserConversations } from '../../sql/componentforge/conversations.queries.js';
 import { listDocumentChunks } from '../../sql/componentforge/document_chunks.queries.js';
+import { listPendingDocuments, listUserDocumentsByStatus } from '../../sql/componentforge/documents.queries.js';
 import { listEvaluationRuns, listEvaluationRunsByStatus } from '../../sql/componentforge/evaluation_runs.queries.js';
 import { listConversationMessages } from '../../sql/componentforge/messages.queries.js';
 import { listAllExportsByComponent, listAllFastExports, listExportsByComponent, listFastExports } from '../../sql/componentforge/requirement_exports.queries.js';
@@ -56,7 +57,8 @@ insert into componentforge.requirement_exports (user_id, component_type, require
 insert into componentforge.conversations (user_id, title, status)
   select u.id, 'c' || k, (array['active', 'archived'])[1 + k % 2] from core.users u, generate_series(1, 2) k;
 insert into componentforge.documents (user_id, title, filename, file_path, processing_status)
-  select p.owner_id, 'd', 'd.pdf', '/d.pdf', 'completed' from socrates.projects p;
+  select p.owner_id, 'd', 'd.pdf', '/d.pdf', (array['completed', 'completed', 'completed', 'pending', 'failed'])[1 + k % 5]
+    from socrates.projects p, generate_series(1, 2) k;
 insert into componentforge.document_chunks (document_id, chunk_index, content)
   select d.id, k, 'chunk' from componentforge.documents d, generate_series(0, 19) k;
 insert into componentforge.evaluation_runs (name, model_name, status)
@@ -147,6 +149,8 @@ const cases: Array<[string, Runnable, () => Record<string, unknown>, () => { id:
   ['componentforge.conversations.list', listUserConversations, () => ({ userId: user, beforeId: null, limit: 50 }), asUser, 'conversations_user_id_idx', ['user_id = $1', BEFORE_ID]],
   ['componentforge.conversations.listActive', listActiveConversations, () => ({ userId: user, beforeAt: null, beforeId: null, limit: 50 }), asUser, 'conversations_user_status_updated_idx', ['user_id = $1', "status = 'active'", /ROW\(updated_at, id\) < ROW\(CASE/]],
   ['componentforge.messages.list', listConversationMessages, () => ({ conversationId: ID, afterAt: null, afterId: null, limit: 50 }), asUser, 'messages_conversation_created_idx', ['conversation_id = $1', /ROW\(created_at, id\) > ROW\(CASE/]],
+  ['componentforge.documents.list', listUserDocumentsByStatus, () => ({ userId: user, status: 'completed', beforeAt: null, beforeId: null, limit: 50 }), asUser, 'documents_user_status_created_idx', ['user_id = $1', 'processing_status = $2', /ROW\(created_at, id\) < ROW\(CASE/]],
+  ['componentforge.documents.pending', listPendingDocuments, () => ({ afterAt: null, afterId: null, limit: 50 }), asAdmin, 'documents_status_created_idx', ["processing_status = 'pending'", /ROW\(created_at, id\) > ROW\(CASE/]],
   ['componentforge.chunks.list', listDocumentChunks, () => ({ documentId: ID, afterIndex: null, limit: 50 }), asUser, 'document_chunks_document_chunk_index_key', ['document_id = $1', /chunk_index > CASE/]],
   ['componentforge.evaluationRuns.list', listEvaluationRuns, () => ({ beforeId: null, limit: 50 }), asUser, 'evaluation_runs_pkey', [BEFORE_ID]],
   // Four statuses: a generic plan may as well walk the primary key and filter.
