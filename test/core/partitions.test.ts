@@ -71,6 +71,9 @@ describe('audit partitions after a maintenance lapse', () => {
       code: '23514',
       constraint: 'audit_log_action_check',
     });
+    // Inherited, not local copies: a later migration that changes a CHECK of the log changes it here too.
+    const { rows: local } = await app.sql(`select conname from pg_constraint where conrelid = 'core.audit_log_y2031m03'::regclass and conislocal`);
+    expect(local).toEqual([]);
     await app.sql(`insert into core.audit_log (occurred_at, action) values ('2031-03-20', 'LOGOUT')`);
     expect(await count(`select count(*)::int as n from core.audit_log_y2031m03`)).toBe(3);
     expect(await count(`select count(*)::int as n from core.audit_log_default`)).toBe(0);
