@@ -209,18 +209,19 @@ export interface IListUserDocumentsByStatusQuery {
   result: IListUserDocumentsByStatusResult;
 }
 
-const listUserDocumentsByStatusIR: any = {"usedParamSet":{"userId":true,"status":true,"beforeAt":true,"beforeId":true,"limit":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":417,"b":424}]},{"name":"status","required":true,"transform":{"type":"scalar"},"locs":[{"a":452,"b":459}]},{"name":"beforeAt","required":false,"transform":{"type":"scalar"},"locs":[{"a":496,"b":504}]},{"name":"beforeId","required":false,"transform":{"type":"scalar"},"locs":[{"a":542,"b":550}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":640,"b":646}]}],"statement":"-- One page of a user's documents of one status, newest first, before the cursor (created_at as text keeps its microseconds); served by (user_id, processing_status, created_at).\nselect id, user_id, title, filename, file_path, content_type, processing_status, processing_error, embedding_model,\n       chunk_count, created_at, updated_at, created_at::text as \"cursor_at!\"\nfrom componentforge.documents\nwhere user_id = :userId!\n  and processing_status = :status!\n  and (created_at, id) < (coalesce(:beforeAt::timestamptz, 'infinity'), coalesce(:beforeId::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))\norder by created_at desc, id desc\nlimit :limit!"};
+const listUserDocumentsByStatusIR: any = {"usedParamSet":{"userId":true,"status":true,"beforeAt":true,"beforeId":true,"limit":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":501,"b":508}]},{"name":"status","required":true,"transform":{"type":"scalar"},"locs":[{"a":536,"b":543}]},{"name":"beforeAt","required":false,"transform":{"type":"scalar"},"locs":[{"a":586,"b":594},{"a":654,"b":662}]},{"name":"beforeId","required":false,"transform":{"type":"scalar"},"locs":[{"a":710,"b":718},{"a":792,"b":800}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":847,"b":853}]}],"statement":"-- One page of a user's documents of one status, newest first, before the cursor (created_at as text keeps its microseconds); served by (user_id, processing_status, created_at, id), the cursor a CASE, not coalesce, so that under RLS it stays an index condition.\nselect id, user_id, title, filename, file_path, content_type, processing_status, processing_error, embedding_model,\n       chunk_count, created_at, updated_at, created_at::text as \"cursor_at!\"\nfrom componentforge.documents\nwhere user_id = :userId!\n  and processing_status = :status!\n  and (created_at, id) < (case when cast(:beforeAt as timestamptz) is null then 'infinity'::timestamptz else :beforeAt end,\n                          case when cast(:beforeId as uuid) is null then 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid else :beforeId end)\norder by created_at desc, id desc\nlimit :limit!"};
 
 /**
  * Query generated from SQL:
  * ```
- * -- One page of a user's documents of one status, newest first, before the cursor (created_at as text keeps its microseconds); served by (user_id, processing_status, created_at).
+ * -- One page of a user's documents of one status, newest first, before the cursor (created_at as text keeps its microseconds); served by (user_id, processing_status, created_at, id), the cursor a CASE, not coalesce, so that under RLS it stays an index condition.
  * select id, user_id, title, filename, file_path, content_type, processing_status, processing_error, embedding_model,
  *        chunk_count, created_at, updated_at, created_at::text as "cursor_at!"
  * from componentforge.documents
  * where user_id = :userId!
  *   and processing_status = :status!
- *   and (created_at, id) < (coalesce(:beforeAt::timestamptz, 'infinity'), coalesce(:beforeId::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
+ *   and (created_at, id) < (case when cast(:beforeAt as timestamptz) is null then 'infinity'::timestamptz else :beforeAt end,
+ *                           case when cast(:beforeId as uuid) is null then 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid else :beforeId end)
  * order by created_at desc, id desc
  * limit :limit!
  * ```
@@ -267,17 +268,18 @@ export interface IListPendingDocumentsQuery {
   result: IListPendingDocumentsResult;
 }
 
-const listPendingDocumentsIR: any = {"usedParamSet":{"afterAt":true,"afterId":true,"limit":true},"params":[{"name":"afterAt","required":false,"transform":{"type":"scalar"},"locs":[{"a":425,"b":432}]},{"name":"afterId","required":false,"transform":{"type":"scalar"},"locs":[{"a":471,"b":478}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":558,"b":564}]}],"statement":"-- One page of the processing queue as it stands, oldest first, after the cursor, without claiming anything.\nselect id, user_id, title, filename, file_path, content_type, processing_status, processing_error, embedding_model,\n       chunk_count, attempts, last_error, created_at, updated_at, created_at::text as \"cursor_at!\"\nfrom componentforge.documents\nwhere processing_status = 'pending'\n  and (created_at, id) > (coalesce(:afterAt::timestamptz, '-infinity'), coalesce(:afterId::uuid, '00000000-0000-0000-0000-000000000000'))\norder by created_at, id\nlimit :limit!"};
+const listPendingDocumentsIR: any = {"usedParamSet":{"afterAt":true,"afterId":true,"limit":true},"params":[{"name":"afterAt","required":false,"transform":{"type":"scalar"},"locs":[{"a":558,"b":565},{"a":626,"b":633}]},{"name":"afterId","required":false,"transform":{"type":"scalar"},"locs":[{"a":681,"b":688},{"a":762,"b":769}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":806,"b":812}]}],"statement":"-- One page of the processing queue as it stands, oldest first, after the cursor, without claiming anything; served by (processing_status, created_at, id), the cursor a CASE, not coalesce, so that under RLS it stays an index condition.\nselect id, user_id, title, filename, file_path, content_type, processing_status, processing_error, embedding_model,\n       chunk_count, attempts, last_error, created_at, updated_at, created_at::text as \"cursor_at!\"\nfrom componentforge.documents\nwhere processing_status = 'pending'\n  and (created_at, id) > (case when cast(:afterAt as timestamptz) is null then '-infinity'::timestamptz else :afterAt end,\n                          case when cast(:afterId as uuid) is null then '00000000-0000-0000-0000-000000000000'::uuid else :afterId end)\norder by created_at, id\nlimit :limit!"};
 
 /**
  * Query generated from SQL:
  * ```
- * -- One page of the processing queue as it stands, oldest first, after the cursor, without claiming anything.
+ * -- One page of the processing queue as it stands, oldest first, after the cursor, without claiming anything; served by (processing_status, created_at, id), the cursor a CASE, not coalesce, so that under RLS it stays an index condition.
  * select id, user_id, title, filename, file_path, content_type, processing_status, processing_error, embedding_model,
  *        chunk_count, attempts, last_error, created_at, updated_at, created_at::text as "cursor_at!"
  * from componentforge.documents
  * where processing_status = 'pending'
- *   and (created_at, id) > (coalesce(:afterAt::timestamptz, '-infinity'), coalesce(:afterId::uuid, '00000000-0000-0000-0000-000000000000'))
+ *   and (created_at, id) > (case when cast(:afterAt as timestamptz) is null then '-infinity'::timestamptz else :afterAt end,
+ *                           case when cast(:afterId as uuid) is null then '00000000-0000-0000-0000-000000000000'::uuid else :afterId end)
  * order by created_at, id
  * limit :limit!
  * ```

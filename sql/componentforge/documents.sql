@@ -22,23 +22,25 @@ join core.users u on u.id = d.user_id
 where d.id = :id!;
 
 /* @name ListUserDocumentsByStatus */
--- One page of a user's documents of one status, newest first, before the cursor (created_at as text keeps its microseconds); served by (user_id, processing_status, created_at).
+-- One page of a user's documents of one status, newest first, before the cursor (created_at as text keeps its microseconds); served by (user_id, processing_status, created_at, id), the cursor a CASE, not coalesce, so that under RLS it stays an index condition.
 select id, user_id, title, filename, file_path, content_type, processing_status, processing_error, embedding_model,
        chunk_count, created_at, updated_at, created_at::text as "cursor_at!"
 from componentforge.documents
 where user_id = :userId!
   and processing_status = :status!
-  and (created_at, id) < (coalesce(:beforeAt::timestamptz, 'infinity'), coalesce(:beforeId::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
+  and (created_at, id) < (case when cast(:beforeAt as timestamptz) is null then 'infinity'::timestamptz else :beforeAt end,
+                          case when cast(:beforeId as uuid) is null then 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid else :beforeId end)
 order by created_at desc, id desc
 limit :limit!;
 
 /* @name ListPendingDocuments */
--- One page of the processing queue as it stands, oldest first, after the cursor, without claiming anything.
+-- One page of the processing queue as it stands, oldest first, after the cursor, without claiming anything; served by (processing_status, created_at, id), the cursor a CASE, not coalesce, so that under RLS it stays an index condition.
 select id, user_id, title, filename, file_path, content_type, processing_status, processing_error, embedding_model,
        chunk_count, attempts, last_error, created_at, updated_at, created_at::text as "cursor_at!"
 from componentforge.documents
 where processing_status = 'pending'
-  and (created_at, id) > (coalesce(:afterAt::timestamptz, '-infinity'), coalesce(:afterId::uuid, '00000000-0000-0000-0000-000000000000'))
+  and (created_at, id) > (case when cast(:afterAt as timestamptz) is null then '-infinity'::timestamptz else :afterAt end,
+                          case when cast(:afterId as uuid) is null then '00000000-0000-0000-0000-000000000000'::uuid else :afterId end)
 order by created_at, id
 limit :limit!;
 
