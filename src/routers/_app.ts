@@ -6,6 +6,7 @@ import { configRouter } from './core/config.js';
 import { preferencesRouter } from './core/preferences.js';
 import { usersRouter } from './core/users.js';
 import { socratesRouter } from './socrates/index.js';
+import { verificaiRouter } from './verificai/index.js';
 
 export const appRouter = router({
   auth: authRouter,
@@ -15,6 +16,7 @@ export const appRouter = router({
   audit: auditRouter,
   socrates: socratesRouter,
   componentforge: componentforgeRouter,
+  verificai: verificaiRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -71,6 +71,41 @@ export const socratesSessionsStatusValues = ["ACTIVE", "ARCHIVED", "PAUSED"] as 
 export type SocratesSessionsStatus = (typeof socratesSessionsStatusValues)[number];
 export const socratesSessionsStatusSchema = z.enum(socratesSessionsStatusValues);
 
+/** verificai.analysis_results.analysis_type (CHECK analysis_results_analysis_type_check) */
+export const verificaiAnalysisResultsAnalysisTypeValues = ["code_quality", "security", "performance", "best_practices", "documentation", "custom"] as const;
+export type VerificaiAnalysisResultsAnalysisType = (typeof verificaiAnalysisResultsAnalysisTypeValues)[number];
+export const verificaiAnalysisResultsAnalysisTypeSchema = z.enum(verificaiAnalysisResultsAnalysisTypeValues);
+
+/** verificai.analysis_results.status (CHECK analysis_results_status_check) */
+export const verificaiAnalysisResultsStatusValues = ["pending", "running", "completed", "failed"] as const;
+export type VerificaiAnalysisResultsStatus = (typeof verificaiAnalysisResultsStatusValues)[number];
+export const verificaiAnalysisResultsStatusSchema = z.enum(verificaiAnalysisResultsStatusValues);
+
+/** verificai.analysis_sessions.status (CHECK analysis_sessions_status_check) */
+export const verificaiAnalysisSessionsStatusValues = ["created", "uploading", "analyzing", "completed", "failed", "cancelled"] as const;
+export type VerificaiAnalysisSessionsStatus = (typeof verificaiAnalysisSessionsStatusValues)[number];
+export const verificaiAnalysisSessionsStatusSchema = z.enum(verificaiAnalysisSessionsStatusValues);
+
+/** verificai.analysis_tasks.status (CHECK analysis_tasks_status_check) */
+export const verificaiAnalysisTasksStatusValues = ["pending", "running", "completed", "failed"] as const;
+export type VerificaiAnalysisTasksStatus = (typeof verificaiAnalysisTasksStatusValues)[number];
+export const verificaiAnalysisTasksStatusSchema = z.enum(verificaiAnalysisTasksStatusValues);
+
+/** verificai.analysis_tasks.task_type (CHECK analysis_tasks_task_type_check) */
+export const verificaiAnalysisTasksTaskTypeValues = ["file_processing", "code_analysis", "report_generation"] as const;
+export type VerificaiAnalysisTasksTaskType = (typeof verificaiAnalysisTasksTaskTypeValues)[number];
+export const verificaiAnalysisTasksTaskTypeSchema = z.enum(verificaiAnalysisTasksTaskTypeValues);
+
+/** verificai.configurations.config_type (CHECK configurations_config_type_check) */
+export const verificaiConfigurationsConfigTypeValues = ["code_quality", "security", "performance", "best_practices", "documentation", "custom"] as const;
+export type VerificaiConfigurationsConfigType = (typeof verificaiConfigurationsConfigTypeValues)[number];
+export const verificaiConfigurationsConfigTypeSchema = z.enum(verificaiConfigurationsConfigTypeValues);
+
+/** verificai.file_uploads.upload_status (CHECK file_uploads_upload_status_check) */
+export const verificaiFileUploadsUploadStatusValues = ["uploaded", "processing", "processed", "failed"] as const;
+export type VerificaiFileUploadsUploadStatus = (typeof verificaiFileUploadsUploadStatusValues)[number];
+export const verificaiFileUploadsUploadStatusSchema = z.enum(verificaiFileUploadsUploadStatusValues);
+
 /** Constraints of the app schemas, keyed `schema.table.constraint`: API field names and wording. */
 export const constraints: Readonly<Record<string, { readonly columns: readonly string[]; readonly message?: string }>> = {
   "componentforge.conversations.conversations_message_count_nonnegative": {"columns":["messageCount"],"message":"message_count cannot be negative"},
@@ -224,4 +259,53 @@ export const constraints: Readonly<Record<string, { readonly columns: readonly s
   "socrates.sessions.sessions_project_fkey": {"columns":["projectId","ownerId"],"message":"project_id must reference one of your projects"},
   "socrates.sessions.sessions_role_length": {"columns":["role"],"message":"role must be 1-100 characters"},
   "socrates.sessions.sessions_status_check": {"columns":["status"],"message":"status must be ACTIVE, ARCHIVED or PAUSED"},
+  "verificai.analysis_results.analysis_results_analysis_session_id_fkey": {"columns":["analysisSessionId"],"message":"analysis_session_id must reference an existing analysis session"},
+  "verificai.analysis_results.analysis_results_analysis_type_check": {"columns":["analysisType"],"message":"analysis_type must be code_quality, security, performance, best_practices, documentation or custom"},
+  "verificai.analysis_results.analysis_results_configuration_fkey": {"columns":["configurationId","analysisType"],"message":"configuration_id must reference an existing configuration of the same type as analysis_type"},
+  "verificai.analysis_results.analysis_results_file_name_length": {"columns":["fileName"],"message":"file_name must be 1-255 characters"},
+  "verificai.analysis_results.analysis_results_pkey": {"columns":["id"]},
+  "verificai.analysis_results.analysis_results_result_content_length": {"columns":["resultContent"],"message":"result_content must be 1-1000000 characters"},
+  "verificai.analysis_results.analysis_results_score_range": {"columns":["score"],"message":"score must be between 0 and 100"},
+  "verificai.analysis_results.analysis_results_status_check": {"columns":["status"],"message":"status must be pending, running, completed or failed"},
+  "verificai.analysis_sessions.analysis_sessions_completed_at_when_finished": {"columns":["status","completedAt"],"message":"completed_at must be set exactly when the session is completed, failed or cancelled"},
+  "verificai.analysis_sessions.analysis_sessions_pkey": {"columns":["id"]},
+  "verificai.analysis_sessions.analysis_sessions_processed_files_range": {"columns":["processedFiles","totalFiles"],"message":"processed_files must be between 0 and total_files"},
+  "verificai.analysis_sessions.analysis_sessions_session_name_length": {"columns":["sessionName"],"message":"session_name must be 1-255 characters"},
+  "verificai.analysis_sessions.analysis_sessions_status_check": {"columns":["status"],"message":"status must be created, uploading, analyzing, completed, failed or cancelled"},
+  "verificai.analysis_sessions.analysis_sessions_user_id_fkey": {"columns":["userId"],"message":"user_id must reference an existing user"},
+  "verificai.analysis_tasks.analysis_tasks_analysis_session_id_fkey": {"columns":["analysisSessionId"],"message":"analysis_session_id must reference an existing analysis session"},
+  "verificai.analysis_tasks.analysis_tasks_attempt_counted": {"columns":["status","attempts"],"message":"a running task must count its attempt"},
+  "verificai.analysis_tasks.analysis_tasks_attempts_nonnegative": {"columns":["attempts"],"message":"attempts cannot be negative"},
+  "verificai.analysis_tasks.analysis_tasks_completed_after_started": {"columns":["completedAt","startedAt"],"message":"completed_at cannot be before started_at"},
+  "verificai.analysis_tasks.analysis_tasks_completed_at_full_progress": {"columns":["status","progress"],"message":"a completed task must be at progress 100"},
+  "verificai.analysis_tasks.analysis_tasks_completed_at_when_finished": {"columns":["status","completedAt"],"message":"completed_at must be set exactly when the task is completed or failed"},
+  "verificai.analysis_tasks.analysis_tasks_error_message_length": {"columns":["errorMessage"],"message":"error_message must be 1-2000 characters"},
+  "verificai.analysis_tasks.analysis_tasks_error_message_when_failed": {"columns":["errorMessage","status"],"message":"error_message must be empty unless the task failed"},
+  "verificai.analysis_tasks.analysis_tasks_last_error_length": {"columns":["lastError"],"message":"last_error must be 1-2000 characters"},
+  "verificai.analysis_tasks.analysis_tasks_lease_when_running": {"columns":["status","lockedBy","leaseToken","leaseExpiresAt","heartbeatAt"],"message":"a running task holds a lease (locked_by, lease_token, lease_expires_at, heartbeat_at) and no other task does"},
+  "verificai.analysis_tasks.analysis_tasks_locked_by_length": {"columns":["lockedBy"],"message":"locked_by must be 1-200 characters"},
+  "verificai.analysis_tasks.analysis_tasks_max_attempts_range": {"columns":["maxAttempts"],"message":"max_attempts must be between 1 and 100"},
+  "verificai.analysis_tasks.analysis_tasks_pkey": {"columns":["id"]},
+  "verificai.analysis_tasks.analysis_tasks_progress_range": {"columns":["progress"],"message":"progress must be between 0 and 100"},
+  "verificai.analysis_tasks.analysis_tasks_started_at_when_started": {"columns":["status","startedAt"],"message":"started_at must be set exactly when the task is no longer pending"},
+  "verificai.analysis_tasks.analysis_tasks_status_check": {"columns":["status"],"message":"status must be pending, running, completed or failed"},
+  "verificai.analysis_tasks.analysis_tasks_task_id_key": {"columns":["taskId"],"message":"task_id is already taken by another task"},
+  "verificai.analysis_tasks.analysis_tasks_task_id_length": {"columns":["taskId"],"message":"task_id must be 1-255 characters"},
+  "verificai.analysis_tasks.analysis_tasks_task_type_check": {"columns":["taskType"],"message":"task_type must be file_processing, code_analysis or report_generation"},
+  "verificai.configurations.configurations_config_type_check": {"columns":["configType"],"message":"config_type must be code_quality, security, performance, best_practices, documentation or custom"},
+  "verificai.configurations.configurations_id_type_key": {"columns":["id","configType"],"message":"configuration id and type pair is already taken"},
+  "verificai.configurations.configurations_one_default_idx": {"columns":["userId","configType"],"message":"is_default must be true for at most one version of a user's prompt type"},
+  "verificai.configurations.configurations_pkey": {"columns":["id"]},
+  "verificai.configurations.configurations_prompt_content_length": {"columns":["promptContent"],"message":"prompt_content must be 1-100000 characters"},
+  "verificai.configurations.configurations_user_id_fkey": {"columns":["userId"],"message":"user_id must reference an existing user"},
+  "verificai.configurations.configurations_user_type_version_key": {"columns":["userId","configType","version"],"message":"this version of the prompt type already exists: add versions with newVersion (a concurrent edit may have taken it first)"},
+  "verificai.configurations.configurations_version_positive": {"columns":["version"],"message":"version must be 1 or more"},
+  "verificai.file_uploads.file_uploads_analysis_session_id_fkey": {"columns":["analysisSessionId"],"message":"analysis_session_id must reference an existing analysis session"},
+  "verificai.file_uploads.file_uploads_file_name_length": {"columns":["fileName"],"message":"file_name must be 1-255 characters"},
+  "verificai.file_uploads.file_uploads_file_path_length": {"columns":["filePath"],"message":"file_path must be 1-500 characters"},
+  "verificai.file_uploads.file_uploads_file_size_positive": {"columns":["fileSize"],"message":"file_size must be a positive number of bytes"},
+  "verificai.file_uploads.file_uploads_file_type_length": {"columns":["fileType"],"message":"file_type must be 1-100 characters"},
+  "verificai.file_uploads.file_uploads_pkey": {"columns":["id"]},
+  "verificai.file_uploads.file_uploads_session_path_key": {"columns":["analysisSessionId","filePath"],"message":"file_path is already registered in this session"},
+  "verificai.file_uploads.file_uploads_upload_status_check": {"columns":["uploadStatus"],"message":"upload_status must be uploaded, processing, processed or failed"},
 };
