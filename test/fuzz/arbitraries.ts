@@ -54,6 +54,8 @@ export const EXPANSIONS: Record<string, () => string> = {
   'huge-x-1e4': () => JSON.stringify('x'.repeat(10_000)),
   'huge-x-1e5': () => JSON.stringify('x'.repeat(100_000)),
   'huge-x-1e6': () => JSON.stringify('x'.repeat(1_000_000)),
+  // Past the server's default body limit (32 MiB): refused with 413, declared or streamed.
+  'huge-x-4e7': () => JSON.stringify('x'.repeat(40_000_000)),
   'huge-nul-1e4': () => JSON.stringify('\u0000'.repeat(10_000)),
   'huge-emoji-1e5': () => JSON.stringify('\u{1F600}'.repeat(50_000)),
   'huge-array-1e5': () => `[${'0,'.repeat(99_999)}0]`,
@@ -63,7 +65,8 @@ export const EXPANSIONS: Record<string, () => string> = {
   'deep-object-1e4': () => `${'{"a":'.repeat(10_000)}null${'}'.repeat(10_000)}`,
 };
 export const PLACEHOLDER = /"⟪([a-z0-9-]+)⟫"/g;
-const placeholder = fc.constantFrom(...Object.keys(EXPANSIONS)).map((name) => `⟪${name}⟫`);
+// In values, all but the 40 MB one (sent only as a whole body, see wire.ts: it is slow to build).
+const placeholder = fc.constantFrom(...Object.keys(EXPANSIONS).filter((name) => name !== 'huge-x-4e7')).map((name) => `⟪${name}⟫`);
 
 /** Text that has broken naive code before: NUL, lone surrogates, direction marks, SQL, format strings. */
 const NASTY_STRINGS = [
@@ -111,8 +114,11 @@ const NASTY_STRINGS = [
 
 const HOSTILE_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'valueOf', 'hasOwnProperty', 'then', '', '\u0000', 'a.b', '$where'];
 
+// Mostly ASCII, so that rules such as "three of lower/upper/digit/symbol" are met often enough
+// for a case to get past validation into SQL; then any Unicode, raw code units, and troublemakers.
 const charUnit = fc.oneof(
-  { weight: 6, arbitrary: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 1 }) },
+  { weight: 6, arbitrary: fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 1 }) },
+  { weight: 4, arbitrary: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 1 }) },
   { weight: 2, arbitrary: fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }) },
   { weight: 1, arbitrary: fc.constantFrom('\u0000', '\uD800', "'", '"', '\\', '%', '_', '\n', '\t', '\u202E', '\u{1F600}') },
 );

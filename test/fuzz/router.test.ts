@@ -20,12 +20,14 @@ import { router } from '../../src/server/trpc.js';
 import { PASSWORD, unique, useTestApp } from '../support/app.js';
 import { probeRouter } from '../support/probe.js';
 import { Harvest, inputs } from './arbitraries.js';
-import { discover, judge, send, show, strings, wires, type Answer, type Procedure, type Wire } from './wire.js';
+import { discover, extraHeaders, judge, send, show, strings, wires, type Answer, type Procedure, type Wire } from './wire.js';
 
 const LONG = process.env.FUZZ_RUNS !== undefined;
 const RUNS = Number(process.env.FUZZ_RUNS ?? 8);
 const SEED = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) : LONG ? Math.floor(Math.random() * 2 ** 31) : 20261123;
 const ONLY = process.env.FUZZ_ONLY;
+/** FUZZ_VERBOSE=1 prints every case's status and the start of its answer. */
+const VERBOSE = Boolean(process.env.FUZZ_VERBOSE);
 
 const app = useTestApp();
 const harvest = new Harvest();
@@ -33,6 +35,17 @@ const procedures = discover(appRouter).filter((p) => !ONLY || p.path.includes(ON
 const stats = { cases: 0, failed: [] as string[], statuses: new Map<number, number>(), unavailable: [] as string[], started: 0 };
 
 type Role = 'anonymous' | 'user' | 'admin';
+/** An anonymous caller may still send a bearer token: a forged, malformed or oversized one. */
+type Caller = Role | `anonymous with token ${string}`;
+const FORGED_TOKENS = ['x', '0'.repeat(64), 'x'.repeat(8_000), 'null', "' or 1=1 --", 'Bearer x', '%00', '..%2f..%2f'];
+const callers: fc.Arbitrary<Caller> = fc.oneof(
+  { weight: 9, arbitrary: fc.constantFrom<Role>('anonymous', 'user', 'admin') },
+  { weight: 1, arbitrary: fc.constantFrom(...FORGED_TOKENS).map((token): Caller => `anonymous with token ${token}`) },
+);
+
+function tokenOf(caller: Caller): string | undefined {
+  return caller.startsWith('anonymous with token ') ? caller.slice('anonymous with token '.length) : actors[caller as Role].token;
+}
 interface Actor {
   token?: string;
 }
@@ -75,6 +88,7 @@ beforeAll(async () => {
   actors.user = await signIn('user');
   actors.admin = await signIn('admin');
   stats.started = performance.now();
+  if (LONG) console.log(`fuzz: seed ${SEED} (replay with FUZZ_SEED=${SEED}), ${procedures.length} procedures, ${RUNS} runs each`);
 });
 afterAll(async () => {
   server?.closeAllConnections();
@@ -90,13 +104,14 @@ afterAll(async () => {
 });
 
 interface Case {
-  actor: Role;
+  actor: Caller;
   wire: Wire;
   input: unknown;
+  headers: Record<string, string>;
 }
 
 function describeCase(procedure: Procedure, c: Case): string {
-  return `${procedure.path} as ${c.actor}, wire ${show(c.wire)}, input ${show(c.input)}`;
+  return `${procedure.path} as ${c.actor}, wire ${show(c.wire)}, input ${show(c.input)}${Object.keys(c.headers).length ? `, headers ${show(c.headers)}` : ''}`;
 }
 
 /**
@@ -110,14 +125,15 @@ async function runCase(procedure: Procedure, c: Case): Promise<void> {
   await keepActors();
   let answer: Answer;
   try {
-    answer = await send(base, procedure, c.input, c.wire, actors[c.actor].token);
+    answer = await send(base, procedure, c.input, c.wire, tokenOf(c.actor), c.headers);
   } catch (err) {
     throw new Error(`no answer: ${(err as Error).message}`);
   }
   stats.cases += 1;
+  if (VERBOSE) console.log(`${answer.status} ${describeCase(procedure, c)}\n    -> ${answer.text.slice(0, 300)}`);
   stats.statuses.set(answer.status, (stats.statuses.get(answer.status) ?? 0) + 1);
   // A 503 is allowed (the database is unavailable) but should not happen here: note it.
-  if (answer.status === 503 && stats.unavailable.length < 5) stats.unavailable.push(`${procedure.path} ${c.actor} ${show(c.wire)} ${show(c.input)}`);
+  if (answer.status === 503 && stats.unavailable.length < 5) stats.unavailable.push(describeCase(procedure, c));
   if (answer.status < 300) {
     harvest.take(answer.text);
     if (procedure.type === 'mutation') {
@@ -179,8 +195,10 @@ describe('fuzzing', () => {
 
   describe(`every procedure over HTTP as anonymous, user and admin (seed ${SEED}, ${RUNS} runs each)`, () => {
     for (const procedure of procedures) {
-      it(`${procedure.path} (${procedure.type})`, { timeout: LONG ? 3_600_000 : 60_000 }, async () => {
-        const cases = fc.record({ actor: fc.constantFrom<Role>('anonymous', 'user', 'admin'), wire: wires, input: inputs(procedure.input, harvest) });
+      // The long run fuzzes a few procedures at a time (vitest's maxConcurrency) to keep both
+      // the server and PostgreSQL busy; the short one stays sequential, so its cases repeat.
+      it(`${procedure.path} (${procedure.type})`, { timeout: LONG ? 3_600_000 : 60_000, concurrent: LONG }, async () => {
+        const cases = fc.record({ actor: callers, wire: wires, input: inputs(procedure.input, harvest), headers: extraHeaders });
         let firstFailure: { c: Case; writes: string[] } | undefined;
         const property = fc.asyncProperty(cases, async (c) => {
           const writes = [...recentWrites];
@@ -202,6 +220,7 @@ describe('fuzzing', () => {
               `  actor: ${c?.actor}`,
               `  wire:  ${show(c?.wire)}`,
               `  input: ${show(c?.input)}`,
+              ...(c && Object.keys(c.headers).length ? [`  headers: ${show(c.headers)}`] : []),
               `  ${String((details.errorInstance as Error | undefined)?.message ?? details.errorInstance).split('\n').join('\n  ')}`,
               ...first,
               `replay: FUZZ_SEED=${SEED} FUZZ_ONLY=${procedure.path} FUZZ_RUNS=${RUNS} npx vitest run test/fuzz (fast-check seed ${details.seed}, path "${details.counterexamplePath}")`,

@@ -36,7 +36,8 @@ export type Wire =
   | { kind: 'meta'; meta: unknown } // a superjson envelope with a forged meta
   | { kind: 'text'; text: string } // a body (or ?input=) that is not JSON at all
   | { kind: 'contentType'; contentType: string } // tRPC's encoding under another content type
-  | { kind: 'method' }; // a query sent as POST, a mutation as GET
+  | { kind: 'method' } // a query sent as POST, a mutation as GET
+  | { kind: 'stream' }; // tRPC's encoding as a chunked body, without Content-Length
 
 const FORGED_META: unknown[] = [
   { values: ['bigint'] },
@@ -81,6 +82,7 @@ const BAD_TEXT = [
   '"⟪deep-array-1e5⟫"',
   '"⟪deep-object-1e4⟫"',
   '"⟪huge-x-1e6⟫"',
+  '{"json":"⟪huge-x-4e7⟫"}',
 ];
 
 export const wires: fc.Arbitrary<Wire> = fc.oneof(
@@ -96,6 +98,7 @@ export const wires: fc.Arbitrary<Wire> = fc.oneof(
       .map((contentType): Wire => ({ kind: 'contentType', contentType })),
   },
   { weight: 1, arbitrary: fc.constant<Wire>({ kind: 'method' }) },
+  { weight: 1, arbitrary: fc.constant<Wire>({ kind: 'stream' }) },
 );
 
 /** JSON text of a value, placeholders expanded. */
@@ -128,9 +131,29 @@ export interface Answer {
   text: string;
 }
 
+/** Request headers that end up in the database (user agent, request id) or parse an address. */
+const HEADER_VALUES = ['', ' ', "'; drop table core.audit_log; --", 'x'.repeat(10_000), '%00', '../../etc/passwd', '${jndi:ldap://x}', '999.999.999.999', '::ffff:127.0.0.1, 10.0.0.1'];
+export const extraHeaders: fc.Arbitrary<Record<string, string>> = fc.oneof(
+  { weight: 6, arbitrary: fc.constant({}) },
+  {
+    weight: 1,
+    arbitrary: fc.dictionary(fc.constantFrom('user-agent', 'x-request-id', 'x-forwarded-for', 'x-real-ip', 'accept', 'trpc-accept'), fc.constantFrom(...HEADER_VALUES), {
+      minKeys: 1,
+      maxKeys: 3,
+    }),
+  },
+);
+
 /** Sends one case to `base` and returns the status and body (never throws for an HTTP status). */
-export async function send(base: string, procedure: Procedure, input: unknown, wire: Wire, token: string | undefined): Promise<Answer> {
-  const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+export async function send(
+  base: string,
+  procedure: Procedure,
+  input: unknown,
+  wire: Wire,
+  token: string | undefined,
+  extra: Record<string, string> = {},
+): Promise<Answer> {
+  const headers: Record<string, string> = { ...extra, ...(token ? { authorization: `Bearer ${token}` } : {}) };
   let method = procedure.type === 'query' ? 'GET' : 'POST';
   let text: string;
   let query = '';
@@ -162,12 +185,25 @@ export async function send(base: string, procedure: Procedure, input: unknown, w
     headers['content-type'] = 'application/json';
   }
   let url = `${base}/trpc/${procedure.path}${query ? `?${query}` : ''}`;
-  let body: string | undefined = text;
+  let body: string | ReadableStream<Uint8Array> | undefined = text;
   if (method === 'GET') {
-    url += `${query ? '&' : '?'}input=${encodeURIComponent(text)}`;
+    // A 40 MB query string is refused by Node before tRPC (431); no need to build it.
+    url += `${query ? '&' : '?'}input=${encodeURIComponent(text.length > 1_000_000 ? text.slice(0, 1_000_000) : text)}`;
     body = undefined;
+  } else if (wire.kind === 'stream') {
+    body = new Blob([text]).stream();
   }
-  const response = await fetch(url, { method, headers, body, signal: AbortSignal.timeout(20_000) });
+  const init = { method, headers, body, signal: AbortSignal.timeout(20_000), ...(wire.kind === 'stream' ? { duplex: 'half' } : {}) };
+  let response: Response;
+  try {
+    response = await fetch(url, init as RequestInit);
+  } catch (err) {
+    // A body over the server's limit (32 MiB by default) is refused and the connection closed
+    // while it is still going out: the client may see the reset before the 413 (status 0 here).
+    const cause = (err as { cause?: { code?: string } }).cause;
+    if (text.length > 32 * 1024 * 1024 && ['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET'].includes(cause?.code ?? '')) return { status: 0, text: '' };
+    throw err;
+  }
   return { status: response.status, text: await response.text() };
 }
 
