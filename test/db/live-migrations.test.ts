@@ -39,7 +39,7 @@ afterAll(async () => {
 });
 
 describe('migrations on live tables', () => {
-  it('a migration blocked by a lock gives up after MIGRATION_LOCK_TIMEOUT_MS, rolled back and still pending, naming itself', async () => {
+  it('a migration blocked by a lock gives up after MIGRATION_LOCK_TIMEOUT_MS (or MIGRATION_STATEMENT_TIMEOUT_MS), rolled back and still pending, naming itself', async () => {
     const names = await migrationNames();
     const target = '1763800000007_plans-and-indexes';
     await migrate(ownerUrl, { direction: 'up', count: names.indexOf(target) });
@@ -64,6 +64,15 @@ describe('migrations on live tables', () => {
       expect(message).toContain('MIGRATION_LOCK_TIMEOUT_MS');
       expect(message).toContain('rolled back');
       expect(((err as Error).cause as { code?: string }).code).toBe('55P03');
+
+      // With no lock timeout, the statement timeout ends the wait (the options override the environment).
+      const slow = await migrate(ownerUrl, { direction: 'up', count: 1, lockTimeoutMs: 0, statementTimeoutMs: 200 }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(slow).toBeInstanceOf(MigrationTimeoutError);
+      expect((slow as Error).message).toContain('MIGRATION_STATEMENT_TIMEOUT_MS');
+      expect(((slow as Error).cause as { code?: string }).code).toBe('57014');
 
       // Nothing of it stayed: still pending, the column still integer, the dropped indexes still there.
       expect(await pendingMigrations(inspector)).toContain(target);
