@@ -215,6 +215,90 @@ const claimPendingTasksIR: any = {"usedParamSet":{"workerId":true,"leaseSeconds"
 export const claimPendingTasks = new PreparedQuery<IClaimPendingTasksParams,IClaimPendingTasksResult>(claimPendingTasksIR);
 
 
+/** 'ClaimSessionTasks' parameters type */
+export interface IClaimSessionTasksParams {
+  leaseSeconds: number;
+  limit: NumberOrString;
+  sessionId: string;
+  workerId: string;
+}
+
+/** 'ClaimSessionTasks' return type */
+export interface IClaimSessionTasksResult {
+  analysisSessionId: string;
+  /** How many times a worker has claimed the task */
+  attempts: number;
+  createdAt: Date;
+  /** When the worker last renewed its lease (or claimed) */
+  heartbeatAt: Date;
+  id: string;
+  /** Why the latest attempt ended without completing; kept through retries */
+  lastError: string | null;
+  /** The lease ends here unless renewed by a heartbeat; after it the task may be reclaimed */
+  leaseExpiresAt: Date;
+  /** Secret of the current claim: heartbeat, progress, complete and fail must present it */
+  leaseToken: string;
+  /** The worker holding the lease (its own name for itself); set only while running */
+  lockedBy: string;
+  /** Claims whose lease may expire before the task is failed for good */
+  maxAttempts: number;
+  /** Percent done, 0-100; only moves forward (a reclaim restarts it at 0) */
+  progress: number;
+  /** When the current or last attempt started; NULL exactly while pending */
+  startedAt: Date;
+  /** pending (queued), running (claimed under a lease), completed or failed */
+  status: string;
+  /** The worker system's id for the task (e.g. a Celery task id); unique */
+  taskId: string;
+  /** file_processing, code_analysis or report_generation */
+  taskType: string;
+  updatedAt: Date;
+}
+
+/** 'ClaimSessionTasks' query type */
+export interface IClaimSessionTasksQuery {
+  params: IClaimSessionTasksParams;
+  result: IClaimSessionTasksResult;
+}
+
+const claimSessionTasksIR: any = {"usedParamSet":{"workerId":true,"leaseSeconds":true,"sessionId":true,"limit":true},"params":[{"name":"workerId","required":true,"transform":{"type":"scalar"},"locs":[{"a":425,"b":434}]},{"name":"leaseSeconds","required":true,"transform":{"type":"scalar"},"locs":[{"a":531,"b":544}]},{"name":"sessionId","required":true,"transform":{"type":"scalar"},"locs":[{"a":671,"b":681}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":732,"b":738}]}],"statement":"-- Moves the oldest pending tasks of one session, up to :limit, to running under a lease for :workerId (attempt counted, a fresh lease token each, started now) and returns them oldest first; rows another worker has locked are skipped, so no two workers get the same task.\nwith claimed as (\n  update verificai.analysis_tasks\n  set status = 'running',\n      started_at = now(),\n      attempts = attempts + 1,\n      locked_by = :workerId!,\n      lease_token = gen_random_uuid(),\n      lease_expires_at = now() + make_interval(secs => :leaseSeconds!),\n      heartbeat_at = now()\n  where id in (\n    select id\n    from verificai.analysis_tasks\n    where analysis_session_id = :sessionId! and status = 'pending'\n    order by id\n    limit :limit!\n    for update skip locked\n  )\n  returning id, analysis_session_id, task_id, task_type, status, progress, started_at, attempts, max_attempts,\n            locked_by, lease_token, lease_expires_at, heartbeat_at, last_error, created_at, updated_at\n)\nselect id as \"id!\", analysis_session_id as \"analysis_session_id!\", task_id as \"task_id!\", task_type as \"task_type!\",\n       status as \"status!\", progress as \"progress!\", started_at as \"started_at!\", attempts as \"attempts!\",\n       max_attempts as \"max_attempts!\", locked_by as \"locked_by!\", lease_token as \"lease_token!\",\n       lease_expires_at as \"lease_expires_at!\", heartbeat_at as \"heartbeat_at!\", last_error,\n       created_at as \"created_at!\", updated_at as \"updated_at!\"\nfrom claimed\norder by id"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * -- Moves the oldest pending tasks of one session, up to :limit, to running under a lease for :workerId (attempt counted, a fresh lease token each, started now) and returns them oldest first; rows another worker has locked are skipped, so no two workers get the same task.
+ * with claimed as (
+ *   update verificai.analysis_tasks
+ *   set status = 'running',
+ *       started_at = now(),
+ *       attempts = attempts + 1,
+ *       locked_by = :workerId!,
+ *       lease_token = gen_random_uuid(),
+ *       lease_expires_at = now() + make_interval(secs => :leaseSeconds!),
+ *       heartbeat_at = now()
+ *   where id in (
+ *     select id
+ *     from verificai.analysis_tasks
+ *     where analysis_session_id = :sessionId! and status = 'pending'
+ *     order by id
+ *     limit :limit!
+ *     for update skip locked
+ *   )
+ *   returning id, analysis_session_id, task_id, task_type, status, progress, started_at, attempts, max_attempts,
+ *             locked_by, lease_token, lease_expires_at, heartbeat_at, last_error, created_at, updated_at
+ * )
+ * select id as "id!", analysis_session_id as "analysis_session_id!", task_id as "task_id!", task_type as "task_type!",
+ *        status as "status!", progress as "progress!", started_at as "started_at!", attempts as "attempts!",
+ *        max_attempts as "max_attempts!", locked_by as "locked_by!", lease_token as "lease_token!",
+ *        lease_expires_at as "lease_expires_at!", heartbeat_at as "heartbeat_at!", last_error,
+ *        created_at as "created_at!", updated_at as "updated_at!"
+ * from claimed
+ * order by id
+ * ```
+ */
+export const claimSessionTasks = new PreparedQuery<IClaimSessionTasksParams,IClaimSessionTasksResult>(claimSessionTasksIR);
+
+
 /** 'HeartbeatTask' parameters type */
 export interface IHeartbeatTaskParams {
   id: string;

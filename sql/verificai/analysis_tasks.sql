@@ -45,6 +45,36 @@ select id as "id!", analysis_session_id as "analysis_session_id!", task_id as "t
 from claimed
 order by id;
 
+/* @name ClaimSessionTasks */
+-- Moves the oldest pending tasks of one session, up to :limit, to running under a lease for :workerId (attempt counted, a fresh lease token each, started now) and returns them oldest first; rows another worker has locked are skipped, so no two workers get the same task.
+with claimed as (
+  update verificai.analysis_tasks
+  set status = 'running',
+      started_at = now(),
+      attempts = attempts + 1,
+      locked_by = :workerId!,
+      lease_token = gen_random_uuid(),
+      lease_expires_at = now() + make_interval(secs => :leaseSeconds!),
+      heartbeat_at = now()
+  where id in (
+    select id
+    from verificai.analysis_tasks
+    where analysis_session_id = :sessionId! and status = 'pending'
+    order by id
+    limit :limit!
+    for update skip locked
+  )
+  returning id, analysis_session_id, task_id, task_type, status, progress, started_at, attempts, max_attempts,
+            locked_by, lease_token, lease_expires_at, heartbeat_at, last_error, created_at, updated_at
+)
+select id as "id!", analysis_session_id as "analysis_session_id!", task_id as "task_id!", task_type as "task_type!",
+       status as "status!", progress as "progress!", started_at as "started_at!", attempts as "attempts!",
+       max_attempts as "max_attempts!", locked_by as "locked_by!", lease_token as "lease_token!",
+       lease_expires_at as "lease_expires_at!", heartbeat_at as "heartbeat_at!", last_error,
+       created_at as "created_at!", updated_at as "updated_at!"
+from claimed
+order by id;
+
 /* @name HeartbeatTask */
 -- Renews the lease of a task for the worker holding it (its lease token), until it is reclaimed; no row for anyone else.
 update verificai.analysis_tasks

@@ -4,12 +4,14 @@ import { seedComponentforge } from './componentforge.js';
 import { seedContext, type SeedContext, type SeededUser } from './context.js';
 import { seedCore } from './core.js';
 import { seedSocrates } from './socrates.js';
+import { seedVerificai } from './verificai.js';
 
 export type AppSeed = (ctx: SeedContext, users: { testUser: SeededUser }) => Promise<Record<string, number>>;
 
 const APP_SEEDS: Array<[string, AppSeed]> = [
   ['socrates', seedSocrates],
   ['componentforge', seedComponentforge],
+  ['verificai', seedVerificai],
 ];
 
 export async function seedAll(services: Services): Promise<Record<string, Record<string, number>>> {

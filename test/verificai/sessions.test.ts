@@ -147,6 +147,9 @@ describe('verificai.sessions', () => {
     expect(everyone).toContain(cancelled.id);
     expect((await admin.sessions.list({ status: 'cancelled', limit: 200 })).items.map((s) => s.id)).toContain(cancelled.id);
     expect((await admin.sessions.get({ id: other.session.id })).sessionName).toBe('other user');
+    // Admins (the workers) move and delete anyone's sessions.
+    expect((await admin.sessions.setStatus({ id: other.session.id, status: 'uploading' })).status).toBe('uploading');
+    expect(await admin.sessions.delete({ id: other.session.id })).toEqual({ id: other.session.id });
   });
 
   it('deleting a session deletes its files, results and tasks (the seed\'s delete-orphan)', async () => {

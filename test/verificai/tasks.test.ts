@@ -2,6 +2,7 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { unique, useTestApp } from '../support/app.js';
 import { codeOf, failure } from '../support/errors.js';
+import { rowsAs } from '../support/probe.js';
 import { badFields, userWithSession, worker } from './helpers.js';
 
 // Its own file, so its own database: the queue holds only what these tests put in it.
@@ -22,7 +23,7 @@ async function queued(maxAttempts?: number) {
 
 describe('the analysis task queue', () => {
   it('enqueue: a pending task under the worker system\'s unique task_id', async () => {
-    const { api, session } = await userWithSession(app);
+    const { api, session, user } = await userWithSession(app);
     const taskId = unique('3f2c1a9e-celery-');
     const task = await api.tasks.enqueue({ analysisSessionId: session.id, taskId, taskType: 'file_processing' });
     expect(task).toMatchObject({ analysisSessionId: session.id, taskId, taskType: 'file_processing', status: 'pending', progress: 0, attempts: 0, maxAttempts: 3, startedAt: null, completedAt: null, errorMessage: null });
@@ -49,6 +50,8 @@ describe('the analysis task queue', () => {
     }
     const probe = app.probe({ token: (await app.newUser()).token });
     expect(await codeOf(probe.sql([{ text: `update verificai.analysis_tasks set progress = 5 where id = $1`, values: [task.id] }]))).toBe('OK');
+    // Not even the owner writes task rows: the update policy is the workers' (admins') alone.
+    expect(await rowsAs(app.probe({ token: user.token }), `update verificai.analysis_tasks set progress = 5 where id = $1 returning id`, [task.id])).toEqual([]);
     // (RLS hides the row from a stranger: the update above changed nothing.)
     expect((await api.tasks.list({ analysisSessionId: session.id })).items[0]!.progress).toBe(0);
     // Drain it for the tests below.
@@ -96,6 +99,18 @@ describe('the analysis task queue', () => {
       `update verificai.analysis_tasks set status = 'completed', progress = 100, completed_at = now(), locked_by = null, lease_token = null, lease_expires_at = null, heartbeat_at = null where analysis_session_id = $1`,
       [session.id],
     );
+  });
+
+  it('a claim may be limited to one session: other sessions\' older tasks stay pending', async () => {
+    const older = await queued();
+    const newer = await queued();
+    const [claimed] = await newer.worker.claim({ workerId: 'dedicated', analysisSessionId: newer.session.id, limit: 5 });
+    expect(claimed).toMatchObject({ id: newer.task.id, analysisSessionId: newer.session.id });
+    expect(await newer.worker.claim({ workerId: 'dedicated', analysisSessionId: newer.session.id })).toEqual([]);
+    expect((await older.owner.tasks.list({ analysisSessionId: older.session.id })).items[0]!.status).toBe('pending');
+    await newer.worker.complete({ id: newer.task.id, leaseToken: claimed!.leaseToken });
+    const [rest] = await older.worker.claim({ workerId: 'drain' });
+    await older.worker.complete({ id: older.task.id, leaseToken: rest!.leaseToken });
   });
 
   it('a claim skips tasks another worker holds locked instead of waiting for them', async () => {

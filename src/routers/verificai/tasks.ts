@@ -4,6 +4,7 @@ import { verificaiAnalysisTasksTaskTypeSchema } from '../../db/generated/catalog
 import { one } from '../../db/errors.js';
 import {
   claimPendingTasks,
+  claimSessionTasks,
   completeTask,
   failTask,
   heartbeatTask,
@@ -60,15 +61,26 @@ export const tasksRouter = router({
   }),
 
   /**
-   * Admins (the workers): claim up to `limit` of the oldest pending tasks, moving them to
-   * running under a lease for `workerId` (each with its own leaseToken). Concurrent workers
-   * never get the same task (SKIP LOCKED). Expired leases are reclaimed first.
+   * Admins (the workers): claim up to `limit` of the oldest pending tasks (of one session when
+   * `analysisSessionId` is given: a worker dedicated to a run), moving them to running under a
+   * lease for `workerId` (each with its own leaseToken). Concurrent workers never get the same
+   * task (SKIP LOCKED). Expired leases are reclaimed first.
    */
   claim: adminProcedure
-    .input(z.object({ limit: z.number().int().min(1).max(100).default(10), workerId: workerIdInput, leaseSeconds: leaseSecondsInput }))
+    .input(
+      z.object({
+        limit: z.number().int().min(1).max(100).default(10),
+        workerId: workerIdInput,
+        leaseSeconds: leaseSecondsInput,
+        analysisSessionId: z.uuid().optional(),
+      }),
+    )
     .mutation(async ({ ctx, input }) => {
       await reclaimStaleTasks.run({ limit: RECLAIM_BATCH }, ctx.db);
-      return claimPendingTasks.run({ limit: input.limit, workerId: input.workerId, leaseSeconds: input.leaseSeconds ?? TASK_LEASE_SECONDS }, ctx.db);
+      const params = { limit: input.limit, workerId: input.workerId, leaseSeconds: input.leaseSeconds ?? TASK_LEASE_SECONDS };
+      return input.analysisSessionId
+        ? claimSessionTasks.run({ ...params, sessionId: input.analysisSessionId }, ctx.db)
+        : claimPendingTasks.run(params, ctx.db);
     }),
 
   /** Admins (workers): renew the lease of a task this worker holds; CONFLICT once it was reclaimed or finished. */
