@@ -164,8 +164,8 @@ describe('Postgres errors become tRPC errors that name the field and the rule', 
     expect(big.message).toBe('a value is too large or too deeply nested to store');
     expect((big.cause as RuleViolation).sqlState).toBe('54000');
 
-    // jsonb nested past the server's stack.
-    const deep = await procedureError([{ text: `select ($1::text)::jsonb`, values: ['['.repeat(1_000_000)] }]);
+    // jsonb nested past the server's stack (well-formed, so depth is the only thing wrong).
+    const deep = await procedureError([{ text: `select ($1::text)::jsonb`, values: ['['.repeat(1_000_000) + ']'.repeat(1_000_000)] }]);
     expect(deep.code).toBe('BAD_REQUEST');
     expect(deep.message).toBe('a value is too large or too deeply nested to store');
     expect((deep.cause as RuleViolation).sqlState).toBe('54001');

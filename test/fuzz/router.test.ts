@@ -181,6 +181,10 @@ describe('fuzzing', () => {
     expect(judge({ status: 400, text: error('Maximum call stack size exceeded') })).toMatch(/engine/);
     expect(judge({ status: 400, text: error('x', { stack: 'Error: x\n    at parse (/work/main/src/server/trpc.ts:12:3)' }) })).toMatch(/stack/);
     expect(judge({ status: 400, text: 'Error: x\n    at Object.<anonymous> (file:///srv/app.js:1:2)' })).toMatch(/stack/);
+    // Answers outside tRPC's shape are read too.
+    expect(judge({ status: 400, text: JSON.stringify({ error: 'duplicate key value violates unique constraint "users_email_key"' }) })).toMatch(/internals/);
+    expect(judge({ status: 400, text: JSON.stringify({ reason: 'relation "core.users" does not exist' }) })).toMatch(/internals|schema/);
+    expect(judge({ status: 413, text: JSON.stringify({ error: 'The request body is larger than the limit of 33554432 bytes' }) })).toBeUndefined();
     // Clean answers: documented constraint wording (it may name columns), field errors, a success echoing SQL-like data.
     expect(judge({ status: 400, text: error('user_id must reference an existing user', { fieldErrors: { userId: ['user_id must reference an existing user'] } }) })).toBeUndefined();
     expect(judge({ status: 400, text: error('email: Invalid email address', { fieldErrors: { email: ['Invalid email address'] } }) })).toBeUndefined();

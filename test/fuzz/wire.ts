@@ -226,7 +226,7 @@ const LEAKS: Array<[kind: string, pattern: RegExp]> = [
 ];
 
 /** tRPC errors in an answer (one, or one per call of a batch), or undefined if it is not tRPC JSON. */
-function errorsIn(text: string): Array<Record<string, unknown>> | undefined {
+function errorsIn(text: string): unknown[] | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -234,10 +234,10 @@ function errorsIn(text: string): Array<Record<string, unknown>> | undefined {
     return undefined;
   }
   const items = Array.isArray(parsed) ? parsed : [parsed];
-  const errors: Array<Record<string, unknown>> = [];
+  const errors: unknown[] = [];
   for (const item of items) {
-    const error = (item as { error?: { json?: Record<string, unknown> } } | null)?.error;
-    if (error) errors.push(error.json ?? (error as Record<string, unknown>));
+    const error = (item as { error?: unknown } | null)?.error;
+    if (error !== undefined) errors.push((error as { json?: unknown } | null)?.json ?? error);
   }
   return errors;
 }
@@ -261,18 +261,21 @@ export function strings(value: unknown, out: string[] = [], depth = 0): string[]
  */
 export function judge(answer: Answer, path = '', echoes: readonly string[] = []): string | undefined {
   const errors = errorsIn(answer.text);
-  const codes = errors?.map((e) => (e.data as { code?: string } | undefined)?.code);
+  const codes = errors?.map((e) => (e as { data?: { code?: string } } | null)?.data?.code);
   if (answer.status >= 500 && !(answer.status === 503 && codes?.length && codes.every((c) => c === 'SERVICE_UNAVAILABLE'))) {
     return `HTTP ${answer.status}`;
   }
   // Scan error bodies (a success may echo the caller's own data), without the procedure path.
   let scanned: string;
-  if (errors === undefined) {
+  if (!errors?.length) {
     if (answer.status < 400) return undefined;
     scanned = answer.text;
   } else {
     scanned = errors
-      .map((e) => {
+      .map((error) => {
+        // Not tRPC's shape (the body-limit answer is { "error": "..." }): scan it whole.
+        if (typeof error !== 'object' || error === null) return JSON.stringify(error);
+        const e = error as Record<string, unknown>;
         const data = { ...(e.data as Record<string, unknown> | undefined) };
         delete data.path;
         const messages = [e.message, ...Object.values((data.fieldErrors as Record<string, string[]> | undefined) ?? {}).flat()];
