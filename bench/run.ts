@@ -18,6 +18,7 @@ import { benchHttp } from './http.js';
 import { benchRequestPath } from './request-path.js';
 import { benchChunkInsert } from './chunk-insert.js';
 import { benchConversationRead } from './conversation-read.js';
+import { benchVerificaiFiles } from './verificai-files.js';
 
 async function openBenchDatabase(): Promise<{ db: BenchDatabase; close: () => Promise<void> }> {
   if (process.env.DATABASE_URL) return { db: { ownerUrl: process.env.DATABASE_URL }, close: async () => {} };
@@ -49,6 +50,7 @@ async function main(): Promise<void> {
       'ComponentForge conversations with messages (ratios: a page against raw pg N+1; one conversation against raw pg, same 2 queries)',
       await benchConversationRead(db, services),
     );
+    printTable('VerificAI bulk file registration, 10,000 files per call (ratio against raw pg multi-row INSERT)', await benchVerificaiFiles(db, services));
   } finally {
     await pool.end();
     await close();

@@ -10,7 +10,7 @@ import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { listResults, listResultsByStatus, listResultsByType, listResultsByTypeAndStatus } from '../../sql/verificai/analysis_results.queries.js';
 import { listAllSessions, listAllSessionsByStatus, listSessions, listSessionsByStatus } from '../../sql/verificai/analysis_sessions.queries.js';
-import { claimPendingTasks, listTasks, reclaimStaleTasks } from '../../sql/verificai/analysis_tasks.queries.js';
+import { claimPendingTasks, claimSessionTasks, listTasks, reclaimStaleTasks } from '../../sql/verificai/analysis_tasks.queries.js';
 import { listConfigurationHistory, listLatestConfigurations } from '../../sql/verificai/configurations.queries.js';
 import { listFileUploads, listFileUploadsByStatus } from '../../sql/verificai/file_uploads.queries.js';
 import { useTestApp } from '../support/app.js';
@@ -161,6 +161,10 @@ describe('VerificAI queries under generic plans, as the request role under RLS',
     // The only sort is of the claimed rows (at most :limit), into the order they are returned in.
     expect(claim.match(/Sort Key: .*/g)).toEqual(['Sort Key: claimed.id']);
     expect(claim).not.toMatch(/Seq Scan on analysis_tasks/);
+    // A claim of one session's tasks reads that session's tasks, not the whole queue.
+    const dedicated = await genericPlan(claimSessionTasks, { workerId: 'w', leaseSeconds: 60, limit: 10, sessionId: session }, asAdmin());
+    expect(dedicated).toMatch(/Index Cond: \(analysis_session_id = \$\d\)|Index Scan using analysis_tasks_pending_idx/);
+    expect(dedicated).not.toMatch(/Seq Scan on analysis_tasks/);
     const reclaim = await genericPlan(reclaimStaleTasks, { limit: 100 }, asAdmin());
     expect(indexCondition(reclaim, 'analysis_tasks_lease_expires_idx')).toMatch(/lease_expires_at < now\(\)/);
     expect(reclaim).not.toMatch(/Seq Scan on analysis_tasks|\bSort\b/);
