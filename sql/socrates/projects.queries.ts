@@ -34,14 +34,14 @@ export interface ICreateProjectQuery {
   result: ICreateProjectResult;
 }
 
-const createProjectIR: any = {"usedParamSet":{"ownerId":true,"name":true,"description":true,"status":true,"technologyStack":true},"params":[{"name":"ownerId","required":true,"transform":{"type":"scalar"},"locs":[{"a":141,"b":149}]},{"name":"name","required":true,"transform":{"type":"scalar"},"locs":[{"a":152,"b":157}]},{"name":"description","required":false,"transform":{"type":"scalar"},"locs":[{"a":160,"b":171}]},{"name":"status","required":false,"transform":{"type":"scalar"},"locs":[{"a":188,"b":194}]},{"name":"technologyStack","required":false,"transform":{"type":"scalar"},"locs":[{"a":233,"b":248}]}],"statement":"-- Creates a project owned by the acting user.\ninsert into socrates.projects (owner_id, name, description, status, technology_stack)\nvalues (:ownerId!, :name!, :description, coalesce(cast(:status as text), 'PLANNING'), coalesce(cast(:technologyStack as jsonb), '[]'))\nreturning id, owner_id, name, description, status, technology_stack, created_at, updated_at"};
+const createProjectIR: any = {"usedParamSet":{"ownerId":true,"name":true,"description":true,"status":true,"technologyStack":true},"params":[{"name":"ownerId","required":true,"transform":{"type":"scalar"},"locs":[{"a":226,"b":234}]},{"name":"name","required":true,"transform":{"type":"scalar"},"locs":[{"a":237,"b":242}]},{"name":"description","required":false,"transform":{"type":"scalar"},"locs":[{"a":245,"b":256}]},{"name":"status","required":false,"transform":{"type":"scalar"},"locs":[{"a":273,"b":279}]},{"name":"technologyStack","required":false,"transform":{"type":"scalar"},"locs":[{"a":325,"b":340}]}],"statement":"-- Creates a project owned by the acting user; technologyStack absent is [], JSON null is SQL NULL (the seed's column is nullable).\ninsert into socrates.projects (owner_id, name, description, status, technology_stack)\nvalues (:ownerId!, :name!, :description, coalesce(cast(:status as text), 'PLANNING'), nullif(coalesce(cast(:technologyStack as jsonb), '[]'), 'null'))\nreturning id, owner_id, name, description, status, technology_stack, created_at, updated_at"};
 
 /**
  * Query generated from SQL:
  * ```
- * -- Creates a project owned by the acting user.
+ * -- Creates a project owned by the acting user; technologyStack absent is [], JSON null is SQL NULL (the seed's column is nullable).
  * insert into socrates.projects (owner_id, name, description, status, technology_stack)
- * values (:ownerId!, :name!, :description, coalesce(cast(:status as text), 'PLANNING'), coalesce(cast(:technologyStack as jsonb), '[]'))
+ * values (:ownerId!, :name!, :description, coalesce(cast(:status as text), 'PLANNING'), nullif(coalesce(cast(:technologyStack as jsonb), '[]'), 'null'))
  * returning id, owner_id, name, description, status, technology_stack, created_at, updated_at
  * ```
  */

@@ -1,7 +1,7 @@
 /* @name CreateProject */
--- Creates a project owned by the acting user.
+-- Creates a project owned by the acting user; technologyStack absent is [], JSON null is SQL NULL (the seed's column is nullable).
 insert into socrates.projects (owner_id, name, description, status, technology_stack)
-values (:ownerId!, :name!, :description, coalesce(cast(:status as text), 'PLANNING'), coalesce(cast(:technologyStack as jsonb), '[]'))
+values (:ownerId!, :name!, :description, coalesce(cast(:status as text), 'PLANNING'), nullif(coalesce(cast(:technologyStack as jsonb), '[]'), 'null'))
 returning id, owner_id, name, description, status, technology_stack, created_at, updated_at;
 
 /* @name FindProject */

@@ -15,4 +15,16 @@ describe('socrates.projects technologyStack', () => {
     expect((await api.projects.update({ id: project.id, technologyStack: ['rust'] })).technologyStack).toEqual(['rust']);
     expect((await api.projects.update({ id: project.id, description: 'kept' })).technologyStack).toEqual(['rust']);
   });
+
+  it('create takes null as SQL NULL too (as update does); absent is the default []', async () => {
+    const user = await app.newUser();
+    const api = app.caller({ token: user.token }).socrates;
+    const stackless = await api.projects.create({ name: 'No stack', technologyStack: null });
+    expect(stackless.technologyStack).toBeNull();
+    const { rows } = await app.sql(`select technology_stack is null as cleared from socrates.projects where id = $1`, [stackless.id]);
+    expect(rows[0]).toEqual({ cleared: true });
+    expect((await api.projects.get({ id: stackless.id })).technologyStack).toBeNull();
+    expect((await api.projects.create({ name: 'Default stack' })).technologyStack).toEqual([]);
+    expect((await api.projects.create({ name: 'Stack', technologyStack: ['go'] })).technologyStack).toEqual(['go']);
+  });
 });

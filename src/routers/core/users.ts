@@ -5,6 +5,7 @@ import { one } from '../../db/errors.js';
 import { revokeSessionsExcept } from '../../../sql/core/auth_sessions.queries.js';
 import { findUserByEmail, findUserById, listUsers, setUserRole, setUserStatus, updateProfile } from '../../../sql/core/users.queries.js';
 import { cursorInput, idKey, limitInput, page, prefixPattern } from '../../server/cursor.js';
+import { JSON_SMALL_BYTES, jsonObjectInput } from '../../server/json-input.js';
 import { adminProcedure, authedProcedure, router } from '../../server/trpc.js';
 import { emailInput, nameInput } from './auth.js';
 
@@ -17,7 +18,7 @@ const profilePatch = z
     lastName: nullable(nameInput),
     bio: nullable(z.string().max(5000)),
     avatarUrl: nullable(z.string().max(500).regex(/^https?:\/\//, 'avatarUrl must be an http(s) URL')),
-    preferences: z.record(z.string(), z.json()).optional(),
+    preferences: jsonObjectInput(JSON_SMALL_BYTES).optional(), // 64 KiB, as users_preferences_size
   })
   .strict();
 

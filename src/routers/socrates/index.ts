@@ -7,7 +7,6 @@ import {
   socratesSessionsModeSchema,
   socratesSessionsStatusSchema,
 } from '../../db/generated/catalog.js';
-import { jsonParam } from '../../db/connection.js';
 import { one } from '../../db/errors.js';
 import {
   attachDocumentVector,
@@ -57,7 +56,7 @@ const projects = router({
         name,
         description: z.string().max(10_000).optional(),
         status: socratesProjectsStatusSchema.optional(),
-        technologyStack: technologyStack.optional(),
+        technologyStack: technologyStack.nullable().optional(),
       }),
     )
     .mutation(async ({ ctx, input }) => {
@@ -67,7 +66,8 @@ const projects = router({
           name: input.name,
           description: input.description ?? null,
           status: input.status ?? null,
-          technologyStack: jsonParam(input.technologyStack),
+          // Absent is SQL NULL (the column's [] default); null is JSON null, stored as SQL NULL.
+          technologyStack: input.technologyStack === undefined ? null : JSON.stringify(input.technologyStack),
         },
         ctx.db,
       );
