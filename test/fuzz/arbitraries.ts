@@ -333,6 +333,7 @@ export function inputs(schema: unknown, harvest: Harvest): fc.Arbitrary<unknown>
   return fc.oneof(
     { weight: 4, arbitrary: near },
     { weight: 4, arbitrary: broken },
+    { weight: 1, arbitrary: near.map((value) => [value]) }, // an array where the object goes
     { weight: 1, arbitrary: hostile },
     { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
   );

@@ -11,6 +11,7 @@
  * procedure with a random seed, printed. FUZZ_SEED replays a seed, FUZZ_ONLY narrows the run
  * to procedures whose path contains it.
  */
+import { lazy } from '@trpc/server';
 import fc from 'fast-check';
 import type http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,7 +21,7 @@ import { router } from '../../src/server/trpc.js';
 import { PASSWORD, unique, useTestApp } from '../support/app.js';
 import { probeRouter } from '../support/probe.js';
 import { Harvest, inputs } from './arbitraries.js';
-import { discover, extraHeaders, judge, send, show, strings, wires, type Answer, type Procedure, type Wire } from './wire.js';
+import { discover, extraHeaders, judge, loadLazy, send, show, strings, wires, type Answer, type Procedure, type Wire } from './wire.js';
 
 const LONG = process.env.FUZZ_RUNS !== undefined;
 const RUNS = Number(process.env.FUZZ_RUNS ?? 8);
@@ -31,6 +32,7 @@ const VERBOSE = Boolean(process.env.FUZZ_VERBOSE);
 
 const app = useTestApp();
 const harvest = new Harvest();
+await loadLazy(appRouter);
 const procedures = discover(appRouter).filter((p) => !ONLY || p.path.includes(ONLY));
 const stats = { cases: 0, failed: [] as string[], statuses: new Map<number, number>(), unavailable: [] as string[], started: 0 };
 
@@ -154,7 +156,7 @@ function seedFor(path: string): number {
 }
 
 describe('fuzzing', () => {
-  it('discovers every procedure of a router, nested routers included, with its kind and input', () => {
+  it('discovers every procedure of a router, nested and lazy routers included, with its kind and input', async () => {
     const found = discover(router({ probe: probeRouter, nested: router({ deeper: router({ probe: probeRouter }) }) }));
     expect(found.map((p) => `${p.path} ${p.type}`)).toEqual(
       expect.arrayContaining(['probe.sql mutation', 'probe.sqlQuery query', 'nested.deeper.probe.whoami query', 'nested.deeper.probe.adminOnly query']),
@@ -162,6 +164,9 @@ describe('fuzzing', () => {
     expect(found).toHaveLength(2 * Object.keys(probeRouter._def.procedures).length);
     expect(found.find((p) => p.path === 'probe.sql')?.input).toBeDefined();
     expect(found.find((p) => p.path === 'probe.whoami')?.input).toBeUndefined();
+    const later = router({ later: lazy(async () => probeRouter) });
+    await loadLazy(later);
+    expect(discover(later).map((p) => p.path)).toContain('later.sql');
     // The app router as served: nothing of it escapes the fuzzer.
     expect(discover(appRouter)).toHaveLength(Object.keys(appRouter._def.procedures).length);
   });

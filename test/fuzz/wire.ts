@@ -28,6 +28,14 @@ export function discover(router: AnyRouter): Procedure[] {
     .sort((a, b) => a.path.localeCompare(b.path));
 }
 
+/** Loads a router's lazy sub-routers (tRPC v11 `lazy()`), so that `discover` sees their procedures. */
+export async function loadLazy(router: AnyRouter): Promise<void> {
+  const lazy = router._def.lazy as Record<string, { load(): Promise<void> }>;
+  for (let round = 0; round < 10 && Object.keys(lazy).length; round++) {
+    await Promise.all(Object.values(lazy).map((l) => l.load()));
+  }
+}
+
 /** How a case is sent: tRPC's encoding, or one of the ways a client can send something else. */
 export type Wire =
   | { kind: 'trpc' } // superjson envelope; GET ?input= for a query, POST body for a mutation
@@ -203,6 +211,13 @@ export async function send(
     const cause = (err as { cause?: { code?: string } }).cause;
     if (text.length > 32 * 1024 * 1024 && ['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET'].includes(cause?.code ?? '')) return { status: 0, text: '' };
     throw err;
+  }
+  if (procedure.type === 'subscription' && response.ok && response.body) {
+    // A subscription streams for as long as it lives: its first event is answer enough.
+    const reader = response.body.getReader();
+    const first = await reader.read();
+    await reader.cancel();
+    return { status: response.status, text: new TextDecoder().decode(first.value ?? new Uint8Array()) };
   }
   return { status: response.status, text: await response.text() };
 }
