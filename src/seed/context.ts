@@ -31,21 +31,23 @@ export function seedContext(services: Services): SeedContext {
   };
 }
 
-/** Logs the user in, registering them first if they do not exist yet. */
+/** Logs the user in, registering them first if they do not exist yet (`created` says whether this run did). */
 export async function ensureUser(
   ctx: SeedContext,
   user: { username: string; email: string; password: string; fullName?: string; firstName?: string; lastName?: string },
-): Promise<SeededUser> {
+): Promise<SeededUser & { created: boolean }> {
   const anonymous = ctx.as();
   const login = () => anonymous.auth.login({ email: user.email, password: user.password });
   let session;
+  let created = false;
   try {
     session = await login();
   } catch (err) {
     if (!(err instanceof TRPCError) || err.code !== 'UNAUTHORIZED') throw err;
     const { password: _, ...profile } = user;
     await anonymous.auth.register({ ...profile, password: user.password });
+    created = true;
     session = await login();
   }
-  return { id: session.user.id, token: session.token, email: user.email, username: user.username };
+  return { id: session.user.id, token: session.token, email: user.email, username: user.username, created };
 }

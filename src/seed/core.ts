@@ -28,15 +28,17 @@ export const DEVELOPER = {
   lastLoginAt: new Date('2025-10-08T10:30:00Z'),
 };
 
-export async function seedCore(ctx: SeedContext): Promise<{ testUser: SeededUser }> {
-  const testUser = await ensureUser(ctx, TEST_USER);
+/** The test user (logged in) and how many users this run created: a rerun creates none. */
+export async function seedCore(ctx: SeedContext): Promise<{ testUser: SeededUser; created: { users: number } }> {
+  const { created: testUserCreated, ...testUser } = await ensureUser(ctx, TEST_USER);
   await ctx.as(testUser.token).preferences.get();
   // Imported once: an existing account (whatever its hash by now) is left as it is.
   const leased = await lease(ctx.services.pool, ctx.services.log);
+  let developerId: string | undefined;
   try {
-    await importLegacyUser(leased.client, DEVELOPER, { userAgent: 'db:seed' });
+    developerId = await importLegacyUser(leased.client, DEVELOPER, { userAgent: 'db:seed' });
   } finally {
     leased.release();
   }
-  return { testUser };
+  return { testUser, created: { users: Number(testUserCreated) + Number(developerId !== undefined) } };
 }

@@ -17,10 +17,10 @@ const APP_SEEDS: Array<[string, AppSeed]> = [
 export async function seedAll(services: Services): Promise<Record<string, Record<string, number>>> {
   // Seeding logs in as the seeded users, once per run: it must not trip the login throttle.
   const ctx = seedContext({ ...services, config: { ...services.config, LOGIN_LIMIT_PER_EMAIL: Number.MAX_SAFE_INTEGER, LOGIN_LIMIT_PER_IP: Number.MAX_SAFE_INTEGER } });
-  const users = await seedCore(ctx);
-  const report: Record<string, Record<string, number>> = { core: { users: 1 } };
-  for (const [name, seed] of APP_SEEDS) report[name] = await seed(ctx, users);
+  const { testUser, created } = await seedCore(ctx);
+  const report: Record<string, Record<string, number>> = { core: created };
+  for (const [name, seed] of APP_SEEDS) report[name] = await seed(ctx, { testUser });
   // The seed's own session is not left behind.
-  await ctx.as(users.testUser.token).auth.logout();
+  await ctx.as(testUser.token).auth.logout();
   return report;
 }

@@ -1,7 +1,8 @@
 /** db:seed's core users: seed 002's test user and seed 004's developer, imported with its bcrypt hash. */
 import { describe, expect, it } from 'vitest';
 import { seedContext } from '../../src/seed/context.js';
-import { DEVELOPER, DEVELOPER_PASSWORD, seedCore } from '../../src/seed/core.js';
+import { DEVELOPER, DEVELOPER_PASSWORD, seedCore, TEST_USER } from '../../src/seed/core.js';
+import { seedAll } from '../../src/seed/index.js';
 import { useTestApp } from '../support/app.js';
 
 const app = useTestApp();
@@ -16,7 +17,8 @@ async function developerRows() {
 describe('db:seed: seed 004\'s developer', () => {
   it('is imported with the seed\'s data and a bcrypt hash, once; its first login moves the hash to argon2id', async () => {
     const ctx = seedContext(app.services);
-    await seedCore(ctx);
+    // The test user registered and the developer imported: two users, and the report says so.
+    expect((await seedCore(ctx)).created).toEqual({ users: 2 });
     const [developer] = await developerRows();
     expect(developer).toEqual({
       username: 'developer',
@@ -39,7 +41,20 @@ describe('db:seed: seed 004\'s developer', () => {
     expect(after!.password_hash).toMatch(/^\$argon2id\$/);
 
     // A second run adds nothing and leaves the upgraded hash alone.
-    await seedCore(ctx);
+    expect((await seedCore(ctx)).created).toEqual({ users: 0 });
     expect(await developerRows()).toEqual([after]);
+  });
+});
+
+describe('db:seed report', () => {
+  it("counts the core users this run created (none on a rerun), as the apps' counts do", async () => {
+    const services = { ...app.services, config: { ...app.services.config, LOGIN_LIMIT_PER_EMAIL: 1_000_000 } };
+    const users = async () => (await app.sql<{ n: number }>(`select count(*)::int as n from core.users where email in ($1, $2)`, [TEST_USER.email, DEVELOPER.email])).rows[0]!.n;
+    const before = await users();
+    const first = await seedAll(services);
+    expect(first.core).toEqual({ users: 2 - before });
+    expect(await users()).toBe(2);
+    const second = await seedAll(services);
+    expect(second.core).toEqual({ users: 0 });
   });
 });
