@@ -29,6 +29,8 @@ export interface Services {
     | 'LOGIN_LIMIT_WINDOW_SECONDS'
     | 'REGISTER_LIMIT_PER_IP'
     | 'REGISTER_LIMIT_WINDOW_SECONDS'
+    | 'DOCUMENT_LEASE_SECONDS'
+    | 'DOCUMENT_MAX_ATTEMPTS'
   >;
   log: Logger;
   /** AES-256-GCM key for sensitive configuration values. */

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
 import { unique, useTestApp } from '../support/app.js';
 import { codeOf, failure } from '../support/errors.js';
 import { reclaimExpiredDocuments } from '../../sql/componentforge/documents.queries.js';
@@ -173,6 +174,27 @@ describe('leases: a dead worker\'s documents come back', () => {
     await worker.claim({ workerId: 'once' });
     await expire(document.id);
     expect(await worker.reclaimExpired({})).toMatchObject([{ id: document.id, processingStatus: 'failed', attempts: 1 }]);
+  });
+
+  it('the lease length comes from the configuration (DOCUMENT_LEASE_SECONDS, read from the environment): claims and heartbeats without leaseSeconds use it', async () => {
+    const { document } = await queued();
+    const admin = await app.newAdmin();
+    const { DOCUMENT_LEASE_SECONDS, DOCUMENT_MAX_ATTEMPTS } = loadConfig({ DOCUMENT_LEASE_SECONDS: '45', DOCUMENT_MAX_ATTEMPTS: '2' });
+    expect(DOCUMENT_LEASE_SECONDS).toBe(45);
+    const worker = app.caller({ token: admin.token }, { DOCUMENT_LEASE_SECONDS, DOCUMENT_MAX_ATTEMPTS }).componentforge.documents;
+    const [claimed] = await worker.claim({ workerId: 'configured' });
+    expect(claimed!.id).toBe(document.id);
+    expect(claimed!.leaseExpiresAt.getTime() - claimed!.heartbeatAt.getTime()).toBe(45_000);
+    const beat = await worker.heartbeat({ id: document.id, leaseToken: claimed!.leaseToken });
+    expect(beat.leaseExpiresAt.getTime() - beat.heartbeatAt.getTime()).toBe(45_000);
+    // A worker's own leaseSeconds still wins.
+    const longer = await worker.heartbeat({ id: document.id, leaseToken: claimed!.leaseToken, leaseSeconds: 600 });
+    expect(longer.leaseExpiresAt.getTime() - longer.heartbeatAt.getTime()).toBe(600_000);
+    // Two expired leases fail the document at DOCUMENT_MAX_ATTEMPTS = 2.
+    await expire(document.id);
+    await worker.claim({ workerId: 'configured' });
+    await expire(document.id);
+    expect(await worker.reclaimExpired({})).toMatchObject([{ id: document.id, processingStatus: 'failed', attempts: 2 }]);
   });
 
   it('a stale worker can neither heartbeat, complete nor fail a document once it was reclaimed', async () => {

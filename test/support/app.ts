@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, inject } from 'vitest';
+import { QUEUE_DEFAULTS } from '../../src/config.js';
 import { createDatabase, withCredentials } from '../../src/db/lifecycle.js';
 import { createPool } from '../../src/db/pool.js';
 import { createLogger } from '../../src/logger.js';
@@ -77,6 +78,7 @@ async function createTestApp(): Promise<TestApp & { close(): Promise<void> }> {
     // Test files register many users from one address; the registration test tightens this.
     REGISTER_LIMIT_PER_IP: 1_000_000,
     REGISTER_LIMIT_WINDOW_SECONDS: 3600,
+    ...QUEUE_DEFAULTS,
   };
   const pool = createPool(url, config, log);
   const superPool = new pg.Pool({ connectionString: superUrl, max: 2 });

@@ -1,6 +1,5 @@
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
-import { QUEUE_DEFAULTS, type Config } from '../../config.js';
 import { componentforgeDocumentsProcessingStatusSchema } from '../../db/generated/catalog.js';
 import { one } from '../../db/errors.js';
 import { listAllDocumentChunks } from '../../../sql/componentforge/document_chunks.queries.js';
@@ -34,20 +33,6 @@ const workerIdInput = textInput(200);
 const leaseSecondsInput = z.number().int().min(5).max(86_400).optional();
 /** Expired leases ended per reclaim: a bound on one transaction's work, the rest comes next time. */
 const RECLAIM_BATCH = 100;
-
-type QueueSettings = Pick<Config, 'DOCUMENT_LEASE_SECONDS' | 'DOCUMENT_MAX_ATTEMPTS'>;
-
-/**
- * The queue settings. The server passes the whole validated environment; callers built with
- * a partial configuration (tests, tools) get the defaults.
- */
-function queueSettings(config: object): QueueSettings {
-  const given = config as Partial<QueueSettings>;
-  return {
-    DOCUMENT_LEASE_SECONDS: given.DOCUMENT_LEASE_SECONDS ?? QUEUE_DEFAULTS.DOCUMENT_LEASE_SECONDS,
-    DOCUMENT_MAX_ATTEMPTS: given.DOCUMENT_MAX_ATTEMPTS ?? QUEUE_DEFAULTS.DOCUMENT_MAX_ATTEMPTS,
-  };
-}
 
 /** The row of a lease-guarded update; none means the caller no longer holds that lease. */
 function leased<T>(rows: readonly T[], id: string): T {
@@ -166,10 +151,9 @@ export const documentsRouter = router({
   claim: adminProcedure
     .input(z.object({ limit: z.number().int().min(1).max(100).default(10), workerId: workerIdInput, leaseSeconds: leaseSecondsInput }))
     .mutation(async ({ ctx, input }) => {
-      const queue = queueSettings(ctx.config);
-      await reclaimExpiredDocuments.run({ maxAttempts: queue.DOCUMENT_MAX_ATTEMPTS, limit: RECLAIM_BATCH }, ctx.db);
+      await reclaimExpiredDocuments.run({ maxAttempts: ctx.config.DOCUMENT_MAX_ATTEMPTS, limit: RECLAIM_BATCH }, ctx.db);
       return claimPendingDocuments.run(
-        { limit: input.limit, workerId: input.workerId, leaseSeconds: input.leaseSeconds ?? queue.DOCUMENT_LEASE_SECONDS },
+        { limit: input.limit, workerId: input.workerId, leaseSeconds: input.leaseSeconds ?? ctx.config.DOCUMENT_LEASE_SECONDS },
         ctx.db,
       );
     }),
@@ -178,7 +162,7 @@ export const documentsRouter = router({
   heartbeat: adminProcedure
     .input(z.object({ id: z.uuid(), leaseToken: z.uuid(), leaseSeconds: leaseSecondsInput }))
     .mutation(async ({ ctx, input }) => {
-      const leaseSeconds = input.leaseSeconds ?? queueSettings(ctx.config).DOCUMENT_LEASE_SECONDS;
+      const leaseSeconds = input.leaseSeconds ?? ctx.config.DOCUMENT_LEASE_SECONDS;
       return leased(await heartbeatDocument.run({ id: input.id, leaseToken: input.leaseToken, leaseSeconds }, ctx.db), input.id);
     }),
 
@@ -190,7 +174,7 @@ export const documentsRouter = router({
   reclaimExpired: adminProcedure
     .input(z.object({ limit: z.number().int().min(1).max(1000).default(RECLAIM_BATCH) }))
     .mutation(async ({ ctx, input }) => {
-      return reclaimExpiredDocuments.run({ maxAttempts: queueSettings(ctx.config).DOCUMENT_MAX_ATTEMPTS, limit: input.limit }, ctx.db);
+      return reclaimExpiredDocuments.run({ maxAttempts: ctx.config.DOCUMENT_MAX_ATTEMPTS, limit: input.limit }, ctx.db);
     }),
 
   /** Admins (workers): a document this worker holds is done; its extracted text and embedding model may come with it. */
