@@ -466,7 +466,7 @@ create policy "Users see their own analysis sessions; admins see all"
 create policy "Users start analysis sessions only as themselves"
   on verificai.analysis_sessions for insert to app_request
   with check (user_id = (select core.current_user_id()));
-create policy "Users update their own analysis sessions; admins (the workers) update any"
+create policy "Users update their own analysis sessions; admins update any"
   on verificai.analysis_sessions for update to app_request
   using (user_id = (select core.current_user_id()) or (select core.is_admin()))
   with check (user_id = (select core.current_user_id()) or (select core.is_admin()));
@@ -520,8 +520,9 @@ create policy "Results are visible to their session's owner and to admins"
   using ((select core.is_admin())
          or exists (select from verificai.analysis_sessions s
                      where s.id = analysis_session_id and s.user_id = (select core.current_user_id())));
--- The foreign key alone would accept another user's prompt (it is checked without RLS).
-create policy "Results are recorded by the session's owner or an admin, with the owner's prompts"
+-- A result's prompt must be one of the session owner's: the foreign key alone would accept
+-- another user's prompt (it is checked without RLS).
+create policy "Results are recorded by the session's owner or an admin"
   on verificai.analysis_results for insert to app_request
   with check (exists (select from verificai.analysis_sessions s
                        where s.id = analysis_session_id

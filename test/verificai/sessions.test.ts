@@ -37,6 +37,19 @@ describe('verificai.sessions', () => {
     });
   });
 
+  it('a session is started only as oneself, even by an admin (the insert policy)', async () => {
+    const { user } = await userWithSession(app);
+    const { admin } = await worker(app);
+    for (const actor of [await app.newUser(), admin]) {
+      const err = await failure(
+        app.probe({ token: actor.token }).sql([{ text: `insert into verificai.analysis_sessions (user_id, session_name) values ($1, 'planted')`, values: [user.id] }]),
+      );
+      expect(err.code).toBe('FORBIDDEN');
+    }
+    const { rows } = await app.sql(`select count(*)::int as n from verificai.analysis_sessions where session_name = 'planted'`);
+    expect(rows[0]).toEqual({ n: 0 });
+  });
+
   it('rename changes the name; get of a missing or foreign session is NOT_FOUND', async () => {
     const { api, session } = await userWithSession(app);
     expect((await api.sessions.rename({ id: session.id, sessionName: 'Renamed' })).sessionName).toBe('Renamed');

@@ -54,10 +54,12 @@ describe('the analysis task queue', () => {
     expect(await rowsAs(app.probe({ token: user.token }), `update verificai.analysis_tasks set progress = 5 where id = $1 returning id`, [task.id])).toEqual([]);
     // (RLS hides the row from a stranger: the update above changed nothing.)
     expect((await api.tasks.list({ analysisSessionId: session.id })).items[0]!.progress).toBe(0);
-    // Drain it for the tests below.
+    // Admins (the workers) may queue follow-up tasks into anyone's session.
     const { api: admin } = await worker(app);
-    const [claimed] = await admin.tasks.claim({ workerId: 'drain' });
-    await admin.tasks.complete({ id: claimed!.id, leaseToken: claimed!.leaseToken });
+    const followUp = await admin.tasks.enqueue({ analysisSessionId: session.id, taskId: unique('follow-up-'), taskType: 'report_generation' });
+    expect((await api.tasks.list({ analysisSessionId: session.id })).items.map((t) => t.id)).toEqual([followUp.id, task.id]);
+    // Drain them for the tests below.
+    for (const claimed of await admin.tasks.claim({ workerId: 'drain' })) await admin.tasks.complete({ id: claimed.id, leaseToken: claimed.leaseToken });
   });
 
   it('8 concurrent workers claim 1,000 tasks, each exactly once, oldest first within each claim', async () => {
