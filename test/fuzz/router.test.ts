@@ -11,13 +11,14 @@
  * procedure with a random seed, printed. FUZZ_SEED replays a seed, FUZZ_ONLY narrows the run
  * to procedures whose path contains it.
  */
-import { lazy } from '@trpc/server';
+import { TRPCError, lazy } from '@trpc/server';
 import fc from 'fast-check';
 import type http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { appRouter } from '../../src/routers/_app.js';
 import { createHttpServer, listen } from '../../src/server/http.js';
-import { router } from '../../src/server/trpc.js';
+import { publicProcedure, router } from '../../src/server/trpc.js';
 import { PASSWORD, unique, useTestApp } from '../support/app.js';
 import { probeRouter } from '../support/probe.js';
 import { Harvest, inputs } from './arbitraries.js';
@@ -122,18 +123,19 @@ function describeCase(procedure: Procedure, c: Case): string {
  */
 const recentWrites: string[] = [];
 
-/** One case: send it, remember what it revealed, and fail it if the answer is wrong. */
-async function runCase(procedure: Procedure, c: Case): Promise<void> {
+/** One case: send it to `url`, remember what it revealed, and fail it if the answer is wrong. */
+async function runCase(url: string, procedure: Procedure, c: Case): Promise<void> {
   await keepActors();
   let answer: Answer;
   try {
-    answer = await send(base, procedure, c.input, c.wire, tokenOf(c.actor), c.headers);
+    answer = await send(url, procedure, c.input, c.wire, tokenOf(c.actor), c.headers);
   } catch (err) {
     throw new Error(`no answer: ${(err as Error).message}`);
   }
-  stats.cases += 1;
+  // The summary counts the app's answers only (not the planted bugs' server).
+  if (url === base) stats.cases += 1;
   if (VERBOSE) console.log(`${answer.status} ${describeCase(procedure, c)}\n    -> ${answer.text.slice(0, 300)}`);
-  stats.statuses.set(answer.status, (stats.statuses.get(answer.status) ?? 0) + 1);
+  if (url === base) stats.statuses.set(answer.status, (stats.statuses.get(answer.status) ?? 0) + 1);
   // A 503 is allowed (the database is unavailable) but should not happen here: note it.
   if (answer.status === 503 && stats.unavailable.length < 5) stats.unavailable.push(describeCase(procedure, c));
   if (answer.status < 300) {
@@ -155,6 +157,59 @@ function seedFor(path: string): number {
   return h >>> 0;
 }
 
+/**
+ * Fuzzes one procedure served at `url`: a fast-check run of `runs` cases, shrunk on failure.
+ * Returns the run's details and, on failure, a report of the shrunk and the first failing case.
+ */
+async function fuzz(url: string, procedure: Procedure, runs: number): Promise<{ details: fc.RunDetails<[Case]>; report?: string }> {
+  const cases = fc.record({ actor: callers, wire: wires, input: inputs(procedure.input, harvest), headers: extraHeaders });
+  let firstFailure: { c: Case; writes: string[] } | undefined;
+  const property = fc.asyncProperty(cases, async (c) => {
+    const writes = [...recentWrites];
+    try {
+      await runCase(url, procedure, c);
+    } catch (err) {
+      firstFailure ??= { c, writes };
+      throw err;
+    }
+  });
+  const details = await fc.check(property, { seed: seedFor(procedure.path), numRuns: runs });
+  if (!details.failed) return { details };
+  const c = details.counterexample?.[0];
+  const first = firstFailure ? [`first failing case, before shrinking: ${describeCase(procedure, firstFailure.c)}`, 'the latest successful mutations before it:', ...firstFailure.writes.map((w) => `  ${w}`)] : [];
+  const report = [
+    `${procedure.path} (${procedure.type}) failed after ${details.numRuns} cases, shrunk ${details.numShrinks} times:`,
+    `  actor: ${c?.actor}`,
+    `  wire:  ${show(c?.wire)}`,
+    `  input: ${show(c?.input)}`,
+    ...(c && Object.keys(c.headers).length ? [`  headers: ${show(c.headers)}`] : []),
+    `  ${String((details.errorInstance as Error | undefined)?.message ?? details.errorInstance).split('\n').join('\n  ')}`,
+    ...first,
+    `replay: FUZZ_SEED=${SEED} FUZZ_ONLY=${procedure.path} FUZZ_RUNS=${runs} npx vitest run test/fuzz (fast-check seed ${details.seed}, path "${details.counterexamplePath}")`,
+  ].join('\n');
+  return { details, report };
+}
+
+/**
+ * Procedures with bugs planted on purpose, to prove that the fuzzer finds such bugs and
+ * shrinks them: a 500 on stored JSON with a `constructor` key (issue 12's first finding), and
+ * an error that passes PostgreSQL's own message to the client.
+ */
+const planted = router({
+  saveJson: publicProcedure.input(z.object({ data: z.record(z.string(), z.json()) })).mutation(({ input }) => {
+    if (Object.keys(input.data).some((key) => ['constructor', 'prototype', '__proto__'].includes(key))) throw new Error('refused to serialize');
+    return input.data;
+  }),
+  leaky: publicProcedure.input(z.object({ id: z.string() })).query(async ({ ctx, input }) => {
+    try {
+      await ctx.db.query('select $1::uuid', [input.id]);
+    } catch (err) {
+      throw new TRPCError({ code: 'BAD_REQUEST', message: (err as Error).message });
+    }
+    return 'ok';
+  }),
+});
+
 describe('fuzzing', () => {
   it('discovers every procedure of a router, nested and lazy routers included, with its kind and input', async () => {
     const found = discover(router({ probe: probeRouter, nested: router({ deeper: router({ probe: probeRouter }) }) }));
@@ -169,6 +224,25 @@ describe('fuzzing', () => {
     expect(discover(later).map((p) => p.path)).toContain('later.sql');
     // The app router as served: nothing of it escapes the fuzzer.
     expect(discover(appRouter)).toHaveLength(Object.keys(appRouter._def.procedures).length);
+  });
+
+  it('finds planted bugs and shrinks them: a 500 on a JSON key, a PostgreSQL message passed through', async () => {
+    const server = await createHttpServer({ ...app.services, config: { ...app.services.config, NODE_ENV: 'production' }, trustedProxies: '', router: planted });
+    try {
+      const url = await listen(server, 0, '127.0.0.1');
+      const [saveJson, leaky] = ['saveJson', 'leaky'].map((path) => discover(planted).find((p) => p.path === path)!);
+      const crash = await fuzz(url, saveJson!, 300);
+      expect(crash.details.failed).toBe(true);
+      expect(crash.report).toMatch(/HTTP 500/);
+      const data = (crash.details.counterexample![0].input as { data?: Record<string, unknown> } | undefined)?.data;
+      expect(Object.keys(data ?? {})).toEqual([expect.stringMatching(/^(constructor|prototype|__proto__)$/)]);
+      const leak = await fuzz(url, leaky!, 300);
+      expect(leak.details.failed).toBe(true);
+      expect(leak.report).toMatch(/Postgres internals in the answer: .*invalid input syntax for type uuid/);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('the oracle fails a 500, SQL, constraint internals, engine messages and stack frames, and passes clean errors', () => {
@@ -203,38 +277,15 @@ describe('fuzzing', () => {
   });
 
   describe(`every procedure over HTTP as anonymous, user and admin (seed ${SEED}, ${RUNS} runs each)`, () => {
+    if (!procedures.length) it.skip(`no procedure's path contains FUZZ_ONLY=${ONLY}`, () => {});
     for (const procedure of procedures) {
       // The long run fuzzes a few procedures at a time (vitest's maxConcurrency) to keep both
       // the server and PostgreSQL busy; the short one stays sequential, so its cases repeat.
       it(`${procedure.path} (${procedure.type})`, { timeout: LONG ? 3_600_000 : 60_000, concurrent: LONG }, async () => {
-        const cases = fc.record({ actor: callers, wire: wires, input: inputs(procedure.input, harvest), headers: extraHeaders });
-        let firstFailure: { c: Case; writes: string[] } | undefined;
-        const property = fc.asyncProperty(cases, async (c) => {
-          const writes = [...recentWrites];
-          try {
-            await runCase(procedure, c);
-          } catch (err) {
-            firstFailure ??= { c, writes };
-            throw err;
-          }
-        });
-        const details = await fc.check(property, { seed: seedFor(procedure.path), numRuns: RUNS });
+        const { details, report } = await fuzz(base, procedure, RUNS);
         if (details.failed) {
           stats.failed.push(procedure.path);
-          const c = details.counterexample?.[0];
-          const first = firstFailure ? [`first failing case, before shrinking: ${describeCase(procedure, firstFailure.c)}`, 'the latest successful mutations before it:', ...firstFailure.writes.map((w) => `  ${w}`)] : [];
-          throw new Error(
-            [
-              `${procedure.path} (${procedure.type}) failed after ${details.numRuns} cases, shrunk ${details.numShrinks} times:`,
-              `  actor: ${c?.actor}`,
-              `  wire:  ${show(c?.wire)}`,
-              `  input: ${show(c?.input)}`,
-              ...(c && Object.keys(c.headers).length ? [`  headers: ${show(c.headers)}`] : []),
-              `  ${String((details.errorInstance as Error | undefined)?.message ?? details.errorInstance).split('\n').join('\n  ')}`,
-              ...first,
-              `replay: FUZZ_SEED=${SEED} FUZZ_ONLY=${procedure.path} FUZZ_RUNS=${RUNS} npx vitest run test/fuzz (fast-check seed ${details.seed}, path "${details.counterexamplePath}")`,
-            ].join('\n'),
-          );
+          throw new Error(report);
         }
       });
     }
