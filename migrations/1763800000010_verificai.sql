@@ -62,13 +62,16 @@
 --     while running, none of it otherwise) and counts the attempt; a task whose lease expired
 --     is reclaimed: back to pending, or failed once attempts reach its max_attempts (1-100,
 --     default 3, chosen at enqueue), the reason kept in last_error (and error_message when
---     failed). The lease length is the claiming worker's choice (leaseSeconds, 5-86400).
+--     failed). The lease length is the claiming worker's choice (leaseSeconds, 5-86400; the
+--     API's default is 300 s).
 --
 --   all tables: the seed's delete-orphan cascades (a session's files, results and tasks go
 --   with it; a user's sessions and prompts with the user), RLS forced (owners see their own
 --   rows, admins all; admins act as the analysis workers: they write results, run the task
 --   queue and move file statuses), audit and updated_at triggers, an index for every
---   foreign key and for every list query (one statement per filter shape).
+--   foreign key and for every list query (one statement per filter shape). Files, results
+--   and tasks are never deleted by the request role (they leave with their session), results
+--   are recorded once (no update grant), and only admins change task rows.
 
 -- Up Migration
 
