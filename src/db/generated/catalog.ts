@@ -41,6 +41,51 @@ export const coreUsersStatusValues = ["ACTIVE", "INACTIVE", "SUSPENDED"] as cons
 export type CoreUsersStatus = (typeof coreUsersStatusValues)[number];
 export const coreUsersStatusSchema = z.enum(coreUsersStatusValues);
 
+/** exportsathi.action_plan_progress.category (CHECK action_plan_progress_category_check) */
+export const exportsathiActionPlanProgressCategoryValues = ["general", "documentation", "certification", "registration", "logistics", "finance"] as const;
+export type ExportsathiActionPlanProgressCategory = (typeof exportsathiActionPlanProgressCategoryValues)[number];
+export const exportsathiActionPlanProgressCategorySchema = z.enum(exportsathiActionPlanProgressCategoryValues);
+
+/** exportsathi.business_profiles.business_type (CHECK business_profiles_business_type_check) */
+export const exportsathiBusinessProfilesBusinessTypeValues = ["Manufacturing", "Trading", "Services", "Agriculture", "Handicrafts"] as const;
+export type ExportsathiBusinessProfilesBusinessType = (typeof exportsathiBusinessProfilesBusinessTypeValues)[number];
+export const exportsathiBusinessProfilesBusinessTypeSchema = z.enum(exportsathiBusinessProfilesBusinessTypeValues);
+
+/** exportsathi.business_profiles.company_size (CHECK business_profiles_company_size_check) */
+export const exportsathiBusinessProfilesCompanySizeValues = ["Micro", "Small", "Medium", "Large"] as const;
+export type ExportsathiBusinessProfilesCompanySize = (typeof exportsathiBusinessProfilesCompanySizeValues)[number];
+export const exportsathiBusinessProfilesCompanySizeSchema = z.enum(exportsathiBusinessProfilesCompanySizeValues);
+
+/** exportsathi.certification_progress.status (CHECK certification_progress_status_check) */
+export const exportsathiCertificationProgressStatusValues = ["not_started", "in_progress", "submitted", "completed", "rejected"] as const;
+export type ExportsathiCertificationProgressStatus = (typeof exportsathiCertificationProgressStatusValues)[number];
+export const exportsathiCertificationProgressStatusSchema = z.enum(exportsathiCertificationProgressStatusValues);
+
+/** exportsathi.chat_messages.role (CHECK chat_messages_role_check) */
+export const exportsathiChatMessagesRoleValues = ["user", "assistant"] as const;
+export type ExportsathiChatMessagesRole = (typeof exportsathiChatMessagesRoleValues)[number];
+export const exportsathiChatMessagesRoleSchema = z.enum(exportsathiChatMessagesRoleValues);
+
+/** exportsathi.generated_documents.document_type (CHECK generated_documents_document_type_check) */
+export const exportsathiGeneratedDocumentsDocumentTypeValues = ["commercial_invoice", "packing_list", "shipping_bill", "certificate_of_origin", "bill_of_lading", "letter_of_credit", "insurance_certificate", "lut_undertaking"] as const;
+export type ExportsathiGeneratedDocumentsDocumentType = (typeof exportsathiGeneratedDocumentsDocumentTypeValues)[number];
+export const exportsathiGeneratedDocumentsDocumentTypeSchema = z.enum(exportsathiGeneratedDocumentsDocumentTypeValues);
+
+/** exportsathi.generated_documents.status (CHECK generated_documents_status_check) */
+export const exportsathiGeneratedDocumentsStatusValues = ["draft", "validated", "invalid", "final"] as const;
+export type ExportsathiGeneratedDocumentsStatus = (typeof exportsathiGeneratedDocumentsStatusValues)[number];
+export const exportsathiGeneratedDocumentsStatusSchema = z.enum(exportsathiGeneratedDocumentsStatusValues);
+
+/** exportsathi.logistics_analysis.shipping_mode (CHECK logistics_analysis_shipping_mode_check) */
+export const exportsathiLogisticsAnalysisShippingModeValues = ["LCL", "FCL"] as const;
+export type ExportsathiLogisticsAnalysisShippingMode = (typeof exportsathiLogisticsAnalysisShippingModeValues)[number];
+export const exportsathiLogisticsAnalysisShippingModeSchema = z.enum(exportsathiLogisticsAnalysisShippingModeValues);
+
+/** exportsathi.reports.status (CHECK reports_status_check) */
+export const exportsathiReportsStatusValues = ["draft", "processing", "completed", "failed", "archived"] as const;
+export type ExportsathiReportsStatus = (typeof exportsathiReportsStatusValues)[number];
+export const exportsathiReportsStatusSchema = z.enum(exportsathiReportsStatusValues);
+
 /** socrates.documents.status (CHECK documents_status_check) */
 export const socratesDocumentsStatusValues = ["UPLOADING", "PROCESSING", "PROCESSED", "ERROR"] as const;
 export type SocratesDocumentsStatus = (typeof socratesDocumentsStatusValues)[number];
@@ -224,6 +269,89 @@ export const constraints: Readonly<Record<string, { readonly columns: readonly s
   "core.users.users_status_check": {"columns":["status"],"message":"status must be ACTIVE, INACTIVE or SUSPENDED"},
   "core.users.users_username_format": {"columns":["username"],"message":"username must be 1-255 characters, without control characters or leading/trailing spaces"},
   "core.users.users_username_key": {"columns":["username"],"message":"username is already taken"},
+  "exportsathi.action_plan_progress.action_plan_progress_category_check": {"columns":["category"],"message":"category must be general, documentation, certification, registration, logistics or finance"},
+  "exportsathi.action_plan_progress.action_plan_progress_completed_at_when_done": {"columns":["isCompleted","completedAt"],"message":"completed_at must be set exactly when the task is completed"},
+  "exportsathi.action_plan_progress.action_plan_progress_day_number_range": {"columns":["dayNumber"],"message":"day_number must be between 1 and 7"},
+  "exportsathi.action_plan_progress.action_plan_progress_pkey": {"columns":["id"]},
+  "exportsathi.action_plan_progress.action_plan_progress_report_id_fkey": {"columns":["reportId"],"message":"report_id must reference an existing report"},
+  "exportsathi.action_plan_progress.action_plan_progress_task_description_length": {"columns":["taskDescription"],"message":"task_description must be at most 5000 characters"},
+  "exportsathi.action_plan_progress.action_plan_progress_task_index_range": {"columns":["taskIndex"],"message":"task_index must be between 1 and 20"},
+  "exportsathi.action_plan_progress.action_plan_progress_task_key": {"columns":["reportId","dayNumber","taskIndex"],"message":"the plan already has a task at this day and position"},
+  "exportsathi.action_plan_progress.action_plan_progress_task_title_length": {"columns":["taskTitle"],"message":"task_title must be 1-255 characters"},
+  "exportsathi.business_profiles.business_profiles_business_type_check": {"columns":["businessType"],"message":"business_type must be Manufacturing, Trading, Services, Agriculture or Handicrafts"},
+  "exportsathi.business_profiles.business_profiles_company_name_length": {"columns":["companyName"],"message":"company_name must be 1-255 characters"},
+  "exportsathi.business_profiles.business_profiles_company_size_check": {"columns":["companySize"],"message":"company_size must be Micro, Small, Medium or Large"},
+  "exportsathi.business_profiles.business_profiles_gstin_encrypted": {"columns":["gstin"],"message":"gstin must be stored encrypted"},
+  "exportsathi.business_profiles.business_profiles_iec_encrypted": {"columns":["iec"],"message":"iec must be stored encrypted"},
+  "exportsathi.business_profiles.business_profiles_pkey": {"columns":["userId"]},
+  "exportsathi.business_profiles.business_profiles_user_id_fkey": {"columns":["userId"],"message":"user_id must reference an existing user"},
+  "exportsathi.certification_progress.certification_progress_actual_cost_nonnegative": {"columns":["actualCost"],"message":"actual_cost must not be negative"},
+  "exportsathi.certification_progress.certification_progress_code_format": {"columns":["certificationCode"],"message":"certification_code must be 1-50 letters, digits, dots, dashes or underscores"},
+  "exportsathi.certification_progress.certification_progress_completed_at_when_completed": {"columns":["status","completedAt"],"message":"completed_at must be set exactly when the certification is completed"},
+  "exportsathi.certification_progress.certification_progress_documents_array": {"columns":["documentsCompleted"],"message":"documents_completed must be a JSON array of strings"},
+  "exportsathi.certification_progress.certification_progress_documents_size": {"columns":["documentsCompleted"],"message":"documents_completed must be at most 65536 bytes as JSON"},
+  "exportsathi.certification_progress.certification_progress_estimated_cost_nonnegative": {"columns":["estimatedCost"],"message":"estimated_cost must not be negative"},
+  "exportsathi.certification_progress.certification_progress_name_length": {"columns":["certificationName"],"message":"certification_name must be 1-255 characters"},
+  "exportsathi.certification_progress.certification_progress_pkey": {"columns":["id"]},
+  "exportsathi.certification_progress.certification_progress_report_code_key": {"columns":["reportId","certificationCode"],"message":"this certification is already tracked for the report"},
+  "exportsathi.certification_progress.certification_progress_report_id_fkey": {"columns":["reportId"],"message":"report_id must reference an existing report"},
+  "exportsathi.certification_progress.certification_progress_started_when_begun": {"columns":["status","startedAt"],"message":"started_at must be set exactly when the certification has left not_started"},
+  "exportsathi.certification_progress.certification_progress_status_check": {"columns":["status"],"message":"status must be not_started, in_progress, submitted, completed or rejected"},
+  "exportsathi.chat_messages.chat_messages_citations_by_assistant": {"columns":["role","citations"],"message":"only assistant messages may cite sources"},
+  "exportsathi.chat_messages.chat_messages_citations_shape": {"columns":["citations"],"message":"citations must be a JSON array of {title (1-500 characters), url (http or https)?, excerpt (at most 5000 characters)?} objects"},
+  "exportsathi.chat_messages.chat_messages_citations_size": {"columns":["citations"],"message":"citations must be at most 65536 bytes as JSON"},
+  "exportsathi.chat_messages.chat_messages_content_length": {"columns":["content"],"message":"content must be 1-100000 characters"},
+  "exportsathi.chat_messages.chat_messages_pkey": {"columns":["id"]},
+  "exportsathi.chat_messages.chat_messages_role_check": {"columns":["role"],"message":"role must be user or assistant"},
+  "exportsathi.chat_messages.chat_messages_session_id_fkey": {"columns":["sessionId"],"message":"session_id must reference an existing chat session"},
+  "exportsathi.chat_sessions.chat_sessions_context_data_object": {"columns":["contextData"],"message":"context_data must be a JSON object"},
+  "exportsathi.chat_sessions.chat_sessions_context_data_size": {"columns":["contextData"],"message":"context_data must be at most 65536 bytes as JSON"},
+  "exportsathi.chat_sessions.chat_sessions_pkey": {"columns":["id"]},
+  "exportsathi.chat_sessions.chat_sessions_report_fkey": {"columns":["reportId","userId"],"message":"report_id must reference one of the user's own reports"},
+  "exportsathi.chat_sessions.chat_sessions_user_id_fkey": {"columns":["userId"],"message":"user_id must reference an existing user"},
+  "exportsathi.finance_analysis.finance_analysis_currency_format": {"columns":["currency"],"message":"currency must be an ISO 4217 code (three capital letters)"},
+  "exportsathi.finance_analysis.finance_analysis_gst_refund_encrypted": {"columns":["gstRefundData"],"message":"gst_refund_data must be stored encrypted"},
+  "exportsathi.finance_analysis.finance_analysis_note_length": {"columns":["analysisNote"],"message":"analysis_note must be at most 2000 characters"},
+  "exportsathi.finance_analysis.finance_analysis_pkey": {"columns":["id"]},
+  "exportsathi.finance_analysis.finance_analysis_report_id_fkey": {"columns":["reportId"],"message":"report_id must reference an existing report"},
+  "exportsathi.finance_analysis.finance_analysis_rodtep_encrypted": {"columns":["rodtepBenefitData"],"message":"rodtep_benefit_data must be stored encrypted"},
+  "exportsathi.finance_analysis.finance_analysis_working_capital_encrypted": {"columns":["workingCapitalData"],"message":"working_capital_data must be stored encrypted"},
+  "exportsathi.generated_documents.generated_documents_content_length": {"columns":["content"],"message":"content must be 1-1000000 characters"},
+  "exportsathi.generated_documents.generated_documents_document_type_check": {"columns":["documentType"],"message":"document_type must be commercial_invoice, packing_list, shipping_bill, certificate_of_origin, bill_of_lading, letter_of_credit, insurance_certificate or lut_undertaking"},
+  "exportsathi.generated_documents.generated_documents_pkey": {"columns":["id"]},
+  "exportsathi.generated_documents.generated_documents_report_id_fkey": {"columns":["reportId"],"message":"report_id must reference an existing report"},
+  "exportsathi.generated_documents.generated_documents_status_check": {"columns":["status"],"message":"status must be draft, validated, invalid or final"},
+  "exportsathi.generated_documents.generated_documents_title_length": {"columns":["title"],"message":"title must be 1-255 characters"},
+  "exportsathi.generated_documents.generated_documents_validated_at_when_validated": {"columns":["status","validatedAt"],"message":"validated_at must be set exactly when the document is validated, invalid or final"},
+  "exportsathi.generated_documents.generated_documents_validation_shape": {"columns":["validationResults"],"message":"validation_results must be a JSON object; isValid a boolean; errors and warnings arrays"},
+  "exportsathi.generated_documents.generated_documents_validation_size": {"columns":["validationResults"],"message":"validation_results must be at most 65536 bytes as JSON"},
+  "exportsathi.logistics_analysis.logistics_analysis_cargo_volume_positive": {"columns":["cargoVolumeCbm"],"message":"cargo_volume_cbm must be positive"},
+  "exportsathi.logistics_analysis.logistics_analysis_freight_estimate_nonnegative": {"columns":["freightEstimate"],"message":"freight_estimate must not be negative"},
+  "exportsathi.logistics_analysis.logistics_analysis_pkey": {"columns":["id"]},
+  "exportsathi.logistics_analysis.logistics_analysis_report_id_fkey": {"columns":["reportId"],"message":"report_id must reference an existing report"},
+  "exportsathi.logistics_analysis.logistics_analysis_rms_probability_range": {"columns":["rmsProbability"],"message":"rms_probability must be between 0 and 1"},
+  "exportsathi.logistics_analysis.logistics_analysis_shipping_mode_check": {"columns":["shippingMode"],"message":"shipping_mode must be LCL or FCL"},
+  "exportsathi.reports.reports_completed_at_when_completed": {"columns":["status","completedAt"],"message":"completed_at must be set exactly when the report is completed or archived"},
+  "exportsathi.reports.reports_destination_country_format": {"columns":["destinationCountry"],"message":"destination_country must be an ISO 3166-1 alpha-2 code (two capital letters)"},
+  "exportsathi.reports.reports_estimated_cost_nonnegative": {"columns":["estimatedCost"],"message":"estimated_cost must not be negative"},
+  "exportsathi.reports.reports_hs_code_confidence_range": {"columns":["hsCodeConfidence"],"message":"hs_code_confidence must be between 0 and 1"},
+  "exportsathi.reports.reports_hs_code_format": {"columns":["hsCode"],"message":"hs_code must be an ITC-HS code of 2 to 8 digits"},
+  "exportsathi.reports.reports_id_user_key": {"columns":["id","userId"],"message":"report id and user pair is already taken"},
+  "exportsathi.reports.reports_ingredients_length": {"columns":["ingredients"],"message":"ingredients must be at most 10000 characters"},
+  "exportsathi.reports.reports_pkey": {"columns":["id"]},
+  "exportsathi.reports.reports_product_description_length": {"columns":["productDescription"],"message":"product_description must be at most 10000 characters"},
+  "exportsathi.reports.reports_product_image_url_format": {"columns":["productImageUrl"],"message":"product_image_url must be an http(s) URL of at most 2048 characters"},
+  "exportsathi.reports.reports_product_name_length": {"columns":["productName"],"message":"product_name must be 1-255 characters"},
+  "exportsathi.reports.reports_report_data_shape": {"columns":["reportData"],"message":"report_data must be a JSON object; summary a string; certifications, risks, restrictedSubstances, recommendations arrays; costBreakdown, timeline objects"},
+  "exportsathi.reports.reports_report_data_size": {"columns":["reportData"],"message":"report_data must be at most 262144 bytes as JSON"},
+  "exportsathi.reports.reports_risk_score_range": {"columns":["riskScore"],"message":"risk_score must be between 0 and 100"},
+  "exportsathi.reports.reports_status_check": {"columns":["status"],"message":"status must be draft, processing, completed, failed or archived"},
+  "exportsathi.reports.reports_timeline_days_range": {"columns":["timelineDays"],"message":"timeline_days must be between 1 and 365"},
+  "exportsathi.reports.reports_user_id_fkey": {"columns":["userId"],"message":"user_id must reference an existing user"},
+  "exportsathi.user_metrics.user_metrics_counters_nonnegative": {"columns":["reportsGenerated","certificationsCompleted","documentsGenerated","tasksCompleted","questionsAsked","costSavings"],"message":"metrics counters must not be negative"},
+  "exportsathi.user_metrics.user_metrics_pkey": {"columns":["id"]},
+  "exportsathi.user_metrics.user_metrics_user_id_fkey": {"columns":["userId"],"message":"user_id must reference an existing user"},
+  "exportsathi.user_metrics.user_metrics_user_key": {"columns":["userId"],"message":"the user already has a metrics row"},
   "socrates.documents.documents_content_summary_length": {"columns":["contentSummary"],"message":"content_summary must be at most 100000 characters"},
   "socrates.documents.documents_file_path_length": {"columns":["filePath"],"message":"file_path must be 1-500 characters"},
   "socrates.documents.documents_file_type_length": {"columns":["fileType"],"message":"file_type must be 1-50 characters"},
