@@ -42,11 +42,8 @@ export const recordAuditEvent = new PreparedQuery<IRecordAuditEventParams,IRecor
 
 /** 'ListAuditEntries' parameters type */
 export interface IListAuditEntriesParams {
-  action?: string | null | void;
-  actorId?: string | null | void;
   beforeAt?: DateOrString | null | void;
   beforeId?: string | null | void;
-  entityId?: string | null | void;
   entitySchema?: string | null | void;
   entityTable?: string | null | void;
   from?: DateOrString | null | void;
@@ -85,29 +82,315 @@ export interface IListAuditEntriesQuery {
   result: IListAuditEntriesResult;
 }
 
-const listAuditEntriesIR: any = {"usedParamSet":{"actorId":true,"entitySchema":true,"entityTable":true,"entityId":true,"action":true,"from":true,"to":true,"beforeAt":true,"beforeId":true,"limit":true},"params":[{"name":"actorId","required":false,"transform":{"type":"scalar"},"locs":[{"a":407,"b":414},{"a":447,"b":454}]},{"name":"entitySchema","required":false,"transform":{"type":"scalar"},"locs":[{"a":469,"b":481},{"a":519,"b":531}]},{"name":"entityTable","required":false,"transform":{"type":"scalar"},"locs":[{"a":546,"b":557},{"a":594,"b":605}]},{"name":"entityId","required":false,"transform":{"type":"scalar"},"locs":[{"a":620,"b":628},{"a":662,"b":670}]},{"name":"action","required":false,"transform":{"type":"scalar"},"locs":[{"a":685,"b":691},{"a":722,"b":728}]},{"name":"from","required":false,"transform":{"type":"scalar"},"locs":[{"a":743,"b":747},{"a":791,"b":795}]},{"name":"to","required":false,"transform":{"type":"scalar"},"locs":[{"a":810,"b":812},{"a":855,"b":857}]},{"name":"beforeAt","required":false,"transform":{"type":"scalar"},"locs":[{"a":872,"b":880},{"a":942,"b":950}]},{"name":"beforeId","required":false,"transform":{"type":"scalar"},"locs":[{"a":974,"b":982}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":1036,"b":1042}]}],"statement":"-- One page of the audit trail, newest first, before the cursor (occurred_at as text keeps its microseconds), filtered by actor, entity, action and time range (admins).\nselect id, occurred_at, occurred_at::text as \"cursor_at!\", actor_id, actor_role, action, entity_schema, entity_table,\n       entity_id, old_value, new_value, details, ip, user_agent, request_id, session_id\nfrom core.audit_log\nwhere (cast(:actorId as uuid) is null or actor_id = :actorId)\n  and (cast(:entitySchema as text) is null or entity_schema = :entitySchema)\n  and (cast(:entityTable as text) is null or entity_table = :entityTable)\n  and (cast(:entityId as uuid) is null or entity_id = :entityId)\n  and (cast(:action as text) is null or action = :action)\n  and (cast(:from as timestamptz) is null or occurred_at >= :from)\n  and (cast(:to as timestamptz) is null or occurred_at < :to)\n  and (cast(:beforeAt as timestamptz) is null\n       or (occurred_at, id) < (cast(:beforeAt as timestamptz), cast(:beforeId as uuid)))\norder by occurred_at desc, id desc\nlimit :limit!"};
+const listAuditEntriesIR: any = {"usedParamSet":{"entitySchema":true,"entityTable":true,"from":true,"beforeAt":true,"to":true,"beforeId":true,"limit":true},"params":[{"name":"entitySchema","required":false,"transform":{"type":"scalar"},"locs":[{"a":1285,"b":1297},{"a":1335,"b":1347}]},{"name":"entityTable","required":false,"transform":{"type":"scalar"},"locs":[{"a":1362,"b":1373},{"a":1410,"b":1421}]},{"name":"from","required":false,"transform":{"type":"scalar"},"locs":[{"a":1460,"b":1464},{"a":1525,"b":1529}]},{"name":"beforeAt","required":false,"transform":{"type":"scalar"},"locs":[{"a":1577,"b":1585},{"a":1613,"b":1621},{"a":1657,"b":1665},{"a":1805,"b":1813},{"a":1841,"b":1849}]},{"name":"to","required":false,"transform":{"type":"scalar"},"locs":[{"a":1605,"b":1607},{"a":1639,"b":1641},{"a":1704,"b":1706},{"a":1725,"b":1727},{"a":1833,"b":1835},{"a":1867,"b":1869},{"a":1932,"b":1934}]},{"name":"beforeId","required":false,"transform":{"type":"scalar"},"locs":[{"a":1885,"b":1893}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":2126,"b":2132}]}],"statement":"-- One page of the audit trail, newest first, before the cursor (occurred_at as text keeps its microseconds), optionally of one entity schema or table (admins); served by the primary key (occurred_at, id) read backwards.\n-- audit.list: one statement per filter shape that an index serves, so that a generic plan (named\n-- statements) keeps it; the router picks one by the filters present. In each, the time range\n-- [from, to) and the keyset cursor (occurred_at, id) are CASEs, not coalesce: under RLS only\n-- leakproof conditions become index conditions, and these bound the index scan (and prune the\n-- monthly partitions) from both ends. The upper bound is the lower of the cursor and\n-- (to, the least uuid): `(occurred_at, id) < (to, '00000000-...')` is `occurred_at < to`. One\n-- upper bound, not two, also keeps the generic plan's row estimate from taking a date range of\n-- unknown width for a tiny one (which made it read every row in range and sort). The other\n-- filters are residual: they narrow rows the index already found in order.\nselect id, occurred_at, occurred_at::text as \"cursor_at!\", actor_id, actor_role, action, entity_schema, entity_table,\n       entity_id, old_value, new_value, details, ip, user_agent, request_id, session_id\nfrom core.audit_log\nwhere (cast(:entitySchema as text) is null or entity_schema = :entitySchema)\n  and (cast(:entityTable as text) is null or entity_table = :entityTable)\n  and occurred_at >= case when cast(:from as timestamptz) is null then '-infinity'::timestamptz else :from end\n  and (occurred_at, id) < (case when cast(:beforeAt as timestamptz) < :to or (:beforeAt is not null and :to is null) then :beforeAt\n                                when :to is not null then :to else 'infinity'::timestamptz end,\n                           case when cast(:beforeAt as timestamptz) < :to or (:beforeAt is not null and :to is null) then :beforeId\n                                when :to is not null then '00000000-0000-0000-0000-000000000000'::uuid\n                                else 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid end)\norder by occurred_at desc, id desc\nlimit :limit!"};
 
 /**
  * Query generated from SQL:
  * ```
- * -- One page of the audit trail, newest first, before the cursor (occurred_at as text keeps its microseconds), filtered by actor, entity, action and time range (admins).
+ * -- One page of the audit trail, newest first, before the cursor (occurred_at as text keeps its microseconds), optionally of one entity schema or table (admins); served by the primary key (occurred_at, id) read backwards.
+ * -- audit.list: one statement per filter shape that an index serves, so that a generic plan (named
+ * -- statements) keeps it; the router picks one by the filters present. In each, the time range
+ * -- [from, to) and the keyset cursor (occurred_at, id) are CASEs, not coalesce: under RLS only
+ * -- leakproof conditions become index conditions, and these bound the index scan (and prune the
+ * -- monthly partitions) from both ends. The upper bound is the lower of the cursor and
+ * -- (to, the least uuid): `(occurred_at, id) < (to, '00000000-...')` is `occurred_at < to`. One
+ * -- upper bound, not two, also keeps the generic plan's row estimate from taking a date range of
+ * -- unknown width for a tiny one (which made it read every row in range and sort). The other
+ * -- filters are residual: they narrow rows the index already found in order.
  * select id, occurred_at, occurred_at::text as "cursor_at!", actor_id, actor_role, action, entity_schema, entity_table,
  *        entity_id, old_value, new_value, details, ip, user_agent, request_id, session_id
  * from core.audit_log
- * where (cast(:actorId as uuid) is null or actor_id = :actorId)
- *   and (cast(:entitySchema as text) is null or entity_schema = :entitySchema)
+ * where (cast(:entitySchema as text) is null or entity_schema = :entitySchema)
  *   and (cast(:entityTable as text) is null or entity_table = :entityTable)
- *   and (cast(:entityId as uuid) is null or entity_id = :entityId)
- *   and (cast(:action as text) is null or action = :action)
- *   and (cast(:from as timestamptz) is null or occurred_at >= :from)
- *   and (cast(:to as timestamptz) is null or occurred_at < :to)
- *   and (cast(:beforeAt as timestamptz) is null
- *        or (occurred_at, id) < (cast(:beforeAt as timestamptz), cast(:beforeId as uuid)))
+ *   and occurred_at >= case when cast(:from as timestamptz) is null then '-infinity'::timestamptz else :from end
+ *   and (occurred_at, id) < (case when cast(:beforeAt as timestamptz) < :to or (:beforeAt is not null and :to is null) then :beforeAt
+ *                                 when :to is not null then :to else 'infinity'::timestamptz end,
+ *                            case when cast(:beforeAt as timestamptz) < :to or (:beforeAt is not null and :to is null) then :beforeId
+ *                                 when :to is not null then '00000000-0000-0000-0000-000000000000'::uuid
+ *                                 else 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid end)
  * order by occurred_at desc, id desc
  * limit :limit!
  * ```
  */
 export const listAuditEntries = new PreparedQuery<IListAuditEntriesParams,IListAuditEntriesResult>(listAuditEntriesIR);
+
+
+/** 'ListAuditEntriesByActor' parameters type */
+export interface IListAuditEntriesByActorParams {
+  action?: string | null | void;
+  actorId: string;
+  beforeAt?: DateOrString | null | void;
+  beforeId?: string | null | void;
+  entitySchema?: string | null | void;
+  entityTable?: string | null | void;
+  from?: DateOrString | null | void;
+  limit: NumberOrString;
+  to?: DateOrString | null | void;
+}
+
+/** 'ListAuditEntriesByActor' return type */
+export interface IListAuditEntriesByActorResult {
+  /** CREATE/UPDATE/DELETE from the trigger, or a named application event */
+  action: string;
+  /** The acting user (app.user_id), NULL for anonymous requests and maintenance. No FK: kept after the user is deleted */
+  actorId: string | null;
+  actorRole: string | null;
+  cursorAt: string;
+  details: Json | null;
+  entityId: string | null;
+  entitySchema: string | null;
+  entityTable: string | null;
+  id: string;
+  /** Client address of the request (app.client_ip) */
+  ip: string | null;
+  /** The row after the change, secrets redacted */
+  newValue: Json | null;
+  occurredAt: Date;
+  /** The row before the change, secrets redacted */
+  oldValue: Json | null;
+  requestId: string | null;
+  sessionId: string | null;
+  userAgent: string | null;
+}
+
+/** 'ListAuditEntriesByActor' query type */
+export interface IListAuditEntriesByActorQuery {
+  params: IListAuditEntriesByActorParams;
+  result: IListAuditEntriesByActorResult;
+}
+
+const listAuditEntriesByActorIR: any = {"usedParamSet":{"actorId":true,"action":true,"entitySchema":true,"entityTable":true,"from":true,"beforeAt":true,"to":true,"beforeId":true,"limit":true},"params":[{"name":"actorId","required":true,"transform":{"type":"scalar"},"locs":[{"a":418,"b":426}]},{"name":"action","required":false,"transform":{"type":"scalar"},"locs":[{"a":440,"b":446},{"a":477,"b":483}]},{"name":"entitySchema","required":false,"transform":{"type":"scalar"},"locs":[{"a":498,"b":510},{"a":548,"b":560}]},{"name":"entityTable","required":false,"transform":{"type":"scalar"},"locs":[{"a":575,"b":586},{"a":623,"b":634}]},{"name":"from","required":false,"transform":{"type":"scalar"},"locs":[{"a":673,"b":677},{"a":738,"b":742}]},{"name":"beforeAt","required":false,"transform":{"type":"scalar"},"locs":[{"a":790,"b":798},{"a":826,"b":834},{"a":870,"b":878},{"a":1018,"b":1026},{"a":1054,"b":1062}]},{"name":"to","required":false,"transform":{"type":"scalar"},"locs":[{"a":818,"b":820},{"a":852,"b":854},{"a":917,"b":919},{"a":938,"b":940},{"a":1046,"b":1048},{"a":1080,"b":1082},{"a":1145,"b":1147}]},{"name":"beforeId","required":false,"transform":{"type":"scalar"},"locs":[{"a":1098,"b":1106}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":1339,"b":1345}]}],"statement":"-- One page of what one user did, newest first, before the cursor, optionally of one action, entity schema or table (admins); served by (actor_id, occurred_at desc, id desc).\nselect id, occurred_at, occurred_at::text as \"cursor_at!\", actor_id, actor_role, action, entity_schema, entity_table,\n       entity_id, old_value, new_value, details, ip, user_agent, request_id, session_id\nfrom core.audit_log\nwhere actor_id = :actorId!\n  and (cast(:action as text) is null or action = :action)\n  and (cast(:entitySchema as text) is null or entity_schema = :entitySchema)\n  and (cast(:entityTable as text) is null or entity_table = :entityTable)\n  and occurred_at >= case when cast(:from as timestamptz) is null then '-infinity'::timestamptz else :from end\n  and (occurred_at, id) < (case when cast(:beforeAt as timestamptz) < :to or (:beforeAt is not null and :to is null) then :beforeAt\n                                when :to is not null then :to else 'infinity'::timestamptz end,\n                           case when cast(:beforeAt as timestamptz) < :to or (:beforeAt is not null and :to is null) then :beforeId\n                                when :to is not null then '00000000-0000-0000-0000-000000000000'::uuid\n                                else 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid end)\norder by occurred_at desc, id desc\nlimit :limit!"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * -- One page of what one user did, newest first, before the cursor, optionally of one action, entity schema or table (admins); served by (actor_id, occurred_at desc, id desc).
+ * select id, occurred_at, occurred_at::text as "cursor_at!", actor_id, actor_role, action, entity_schema, entity_table,
+ *        entity_id, old_value, new_value, details, ip, user_agent, request_id, session_id
+ * from core.audit_log
+ * where actor_id = :actorId!
+ *   and (cast(:action as text) is null or action = :action)
+ *   and (cast(:entitySchema as text) is null or entity_schema = :entitySchema)
+ *   and (cast(:entityTable as text) is null or entity_table = :entityTable)
+ *   and occurred_at >= case when cast(:from as timestamptz) is null then '-infinity'::timestamptz else :from end
+ *   and (occurred_at, id) < (case when cast(:beforeAt as timestamptz) < :to or (:beforeAt is not null and :to is null) then :beforeAt
+ *                                 when :to is not null then :to else 'infinity'::timestamptz end,
+ *                            case when cast(:beforeAt as timestamptz) < :to or (:beforeAt is not null and :to is null) then :beforeId
+ *                                 when :to is not null then '00000000-0000-0000-0000-000000000000'::uuid
+ *                                 else 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid end)
+ * order by occurred_at desc, id desc
+ * limit :limit!
+ * ```
+ */
+export const listAuditEntriesByActor = new PreparedQuery<IListAuditEntriesByActorParams,IListAuditEntriesByActorResult>(listAuditEntriesByActorIR);
+
+
+/** 'ListAuditEntriesForEntity' parameters type */
+export interface IListAuditEntriesForEntityParams {
+  action?: string | null | void;
+  actorId?: string | null | void;
+  beforeAt?: DateOrString | null | void;
+  beforeId?: string | null | void;
+  entityId: string;
+  entitySchema?: string | null | void;
+  entityTable?: string | null | void;
+  from?: DateOrString | null | void;
+  limit: NumberOrString;
+  to?: DateOrString | null | void;
+}
+
+/** 'ListAuditEntriesForEntity' return type */
+export interface IListAuditEntriesForEntityResult {
+  /** CREATE/UPDATE/DELETE from the trigger, or a named application event */
+  action: string;
+  /** The acting user (app.user_id), NULL for anonymous requests and maintenance. No FK: kept after the user is deleted */
+  actorId: string | null;
+  actorRole: string | null;
+  cursorAt: string;
+  details: Json | null;
+  entityId: string | null;
+  entitySchema: string | null;
+  entityTable: string | null;
+  id: string;
+  /** Client address of the request (app.client_ip) */
+  ip: string | null;
+  /** The row after the change, secrets redacted */
+  newValue: Json | null;
+  occurredAt: Date;
+  /** The row before the change, secrets redacted */
+  oldValue: Json | null;
+  requestId: string | null;
+  sessionId: string | null;
+  userAgent: string | null;
+}
+
+/** 'ListAuditEntriesForEntity' query type */
+export interface IListAuditEntriesForEntityQuery {
+  params: IListAuditEntriesForEntityParams;
+  result: IListAuditEntriesForEntityResult;
+}
+
+const listAuditEntriesForEntityIR: any = {"usedParamSet":{"entityId":true,"actorId":true,"action":true,"entitySchema":true,"entityTable":true,"from":true,"beforeAt":true,"to":true,"beforeId":true,"limit":true},"params":[{"name":"entityId","required":true,"transform":{"type":"scalar"},"locs":[{"a":417,"b":426}]},{"name":"actorId","required":false,"transform":{"type":"scalar"},"locs":[{"a":449,"b":456},{"a":501,"b":508}]},{"name":"action","required":false,"transform":{"type":"scalar"},"locs":[{"a":535,"b":541},{"a":584,"b":590}]},{"name":"entitySchema","required":false,"transform":{"type":"scalar"},"locs":[{"a":617,"b":629},{"a":679,"b":691}]},{"name":"entityTable","required":false,"transform":{"type":"scalar"},"locs":[{"a":718,"b":729},{"a":778,"b":789}]},{"name":"from","required":false,"transform":{"type":"scalar"},"locs":[{"a":831,"b":835},{"a":896,"b":900}]},{"name":"beforeAt","required":false,"transform":{"type":"scalar"},"locs":[{"a":948,"b":956},{"a":984,"b":992},{"a":1028,"b":1036},{"a":1176,"b":1184},{"a":1212,"b":1220}]},{"name":"to","required":false,"transform":{"type":"scalar"},"locs":[{"a":976,"b":978},{"a":1010,"b":1012},{"a":1075,"b":1077},{"a":1096,"b":1098},{"a":1204,"b":1206},{"a":1238,"b":1240},{"a":1303,"b":1305}]},{"name":"beforeId","required":false,"transform":{"type":"scalar"},"locs":[{"a":1256,"b":1264}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":1497,"b":1503}]}],"statement":"-- One row's history, newest first, before the cursor, optionally by one actor or of one action, schema or table (admins); served by (entity_id, occurred_at desc, id desc).\nselect id, occurred_at, occurred_at::text as \"cursor_at!\", actor_id, actor_role, action, entity_schema, entity_table,\n       entity_id, old_value, new_value, details, ip, user_agent, request_id, session_id\nfrom core.audit_log\nwhere entity_id = :entityId!\n  and case when cast(:actorId as uuid) is null then true else actor_id = :actorId end\n  and case when cast(:action as text) is null then true else action = :action end\n  and case when cast(:entitySchema as text) is null then true else entity_schema = :entitySchema end\n  and case when cast(:entityTable as text) is null then true else entity_table = :entityTable end\n  and occurred_at >= case when cast(:from as timestamptz) is null then '-infinity'::timestamptz else :from end\n  and (occurred_at, id) < (case when cast(:beforeAt as timestamptz) < :to or (:beforeAt is not null and :to is null) then :beforeAt\n                                when :to is not null then :to else 'infinity'::timestamptz end,\n                           case when cast(:beforeAt as timestamptz) < :to or (:beforeAt is not null and :to is null) then :beforeId\n                                when :to is not null then '00000000-0000-0000-0000-000000000000'::uuid\n                                else 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid end)\norder by occurred_at desc, id desc\nlimit :limit!"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * -- One row's history, newest first, before the cursor, optionally by one actor or of one action, schema or table (admins); served by (entity_id, occurred_at desc, id desc).
+ * select id, occurred_at, occurred_at::text as "cursor_at!", actor_id, actor_role, action, entity_schema, entity_table,
+ *        entity_id, old_value, new_value, details, ip, user_agent, request_id, session_id
+ * from core.audit_log
+ * where entity_id = :entityId!
+ *   and case when cast(:actorId as uuid) is null then true else actor_id = :actorId end
+ *   and case when cast(:action as text) is null then true else action = :action end
+ *   and case when cast(:entitySchema as text) is null then true else entity_schema = :entitySchema end
+ *   and case when cast(:entityTable as text) is null then true else entity_table = :entityTable end
+ *   and occurred_at >= case when cast(:from as timestamptz) is null then '-infinity'::timestamptz else :from end
+ *   and (occurred_at, id) < (case when cast(:beforeAt as timestamptz) < :to or (:beforeAt is not null and :to is null) then :beforeAt
+ *                                 when :to is not null then :to else 'infinity'::timestamptz end,
+ *                            case when cast(:beforeAt as timestamptz) < :to or (:beforeAt is not null and :to is null) then :beforeId
+ *                                 when :to is not null then '00000000-0000-0000-0000-000000000000'::uuid
+ *                                 else 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid end)
+ * order by occurred_at desc, id desc
+ * limit :limit!
+ * ```
+ */
+export const listAuditEntriesForEntity = new PreparedQuery<IListAuditEntriesForEntityParams,IListAuditEntriesForEntityResult>(listAuditEntriesForEntityIR);
+
+
+/** 'ListAuditEntriesForTable' parameters type */
+export interface IListAuditEntriesForTableParams {
+  action?: string | null | void;
+  beforeAt?: DateOrString | null | void;
+  beforeId?: string | null | void;
+  entitySchema: string;
+  entityTable: string;
+  from?: DateOrString | null | void;
+  limit: NumberOrString;
+  to?: DateOrString | null | void;
+}
+
+/** 'ListAuditEntriesForTable' return type */
+export interface IListAuditEntriesForTableResult {
+  /** CREATE/UPDATE/DELETE from the trigger, or a named application event */
+  action: string;
+  /** The acting user (app.user_id), NULL for anonymous requests and maintenance. No FK: kept after the user is deleted */
+  actorId: string | null;
+  actorRole: string | null;
+  cursorAt: string;
+  details: Json | null;
+  entityId: string | null;
+  entitySchema: string | null;
+  entityTable: string | null;
+  id: string;
+  /** Client address of the request (app.client_ip) */
+  ip: string | null;
+  /** The row after the change, secrets redacted */
+  newValue: Json | null;
+  occurredAt: Date;
+  /** The row before the change, secrets redacted */
+  oldValue: Json | null;
+  requestId: string | null;
+  sessionId: string | null;
+  userAgent: string | null;
+}
+
+/** 'ListAuditEntriesForTable' query type */
+export interface IListAuditEntriesForTableQuery {
+  params: IListAuditEntriesForTableParams;
+  result: IListAuditEntriesForTableResult;
+}
+
+const listAuditEntriesForTableIR: any = {"usedParamSet":{"entitySchema":true,"entityTable":true,"action":true,"from":true,"beforeAt":true,"to":true,"beforeId":true,"limit":true},"params":[{"name":"entitySchema","required":true,"transform":{"type":"scalar"},"locs":[{"a":408,"b":421}]},{"name":"entityTable","required":true,"transform":{"type":"scalar"},"locs":[{"a":444,"b":456}]},{"name":"action","required":false,"transform":{"type":"scalar"},"locs":[{"a":470,"b":476},{"a":507,"b":513}]},{"name":"from","required":false,"transform":{"type":"scalar"},"locs":[{"a":552,"b":556},{"a":617,"b":621}]},{"name":"beforeAt","required":false,"transform":{"type":"scalar"},"locs":[{"a":669,"b":677},{"a":705,"b":713},{"a":749,"b":757},{"a":897,"b":905},{"a":933,"b":941}]},{"name":"to","required":false,"transform":{"type":"scalar"},"locs":[{"a":697,"b":699},{"a":731,"b":733},{"a":796,"b":798},{"a":817,"b":819},{"a":925,"b":927},{"a":959,"b":961},{"a":1024,"b":1026}]},{"name":"beforeId","required":false,"transform":{"type":"scalar"},"locs":[{"a":977,"b":985}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":1218,"b":1224}]}],"statement":"-- One table's history, newest first, before the cursor, optionally of one action (admins); served by (entity_schema, entity_table, occurred_at desc, id desc).\nselect id, occurred_at, occurred_at::text as \"cursor_at!\", actor_id, actor_role, action, entity_schema, entity_table,\n       entity_id, old_value, new_value, details, ip, user_agent, request_id, session_id\nfrom core.audit_log\nwhere entity_schema = :entitySchema!\n  and entity_table = :entityTable!\n  and (cast(:action as text) is null or action = :action)\n  and occurred_at >= case when cast(:from as timestamptz) is null then '-infinity'::timestamptz else :from end\n  and (occurred_at, id) < (case when cast(:beforeAt as timestamptz) < :to or (:beforeAt is not null and :to is null) then :beforeAt\n                                when :to is not null then :to else 'infinity'::timestamptz end,\n                           case when cast(:beforeAt as timestamptz) < :to or (:beforeAt is not null and :to is null) then :beforeId\n                                when :to is not null then '00000000-0000-0000-0000-000000000000'::uuid\n                                else 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid end)\norder by occurred_at desc, id desc\nlimit :limit!"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * -- One table's history, newest first, before the cursor, optionally of one action (admins); served by (entity_schema, entity_table, occurred_at desc, id desc).
+ * select id, occurred_at, occurred_at::text as "cursor_at!", actor_id, actor_role, action, entity_schema, entity_table,
+ *        entity_id, old_value, new_value, details, ip, user_agent, request_id, session_id
+ * from core.audit_log
+ * where entity_schema = :entitySchema!
+ *   and entity_table = :entityTable!
+ *   and (cast(:action as text) is null or action = :action)
+ *   and occurred_at >= case when cast(:from as timestamptz) is null then '-infinity'::timestamptz else :from end
+ *   and (occurred_at, id) < (case when cast(:beforeAt as timestamptz) < :to or (:beforeAt is not null and :to is null) then :beforeAt
+ *                                 when :to is not null then :to else 'infinity'::timestamptz end,
+ *                            case when cast(:beforeAt as timestamptz) < :to or (:beforeAt is not null and :to is null) then :beforeId
+ *                                 when :to is not null then '00000000-0000-0000-0000-000000000000'::uuid
+ *                                 else 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid end)
+ * order by occurred_at desc, id desc
+ * limit :limit!
+ * ```
+ */
+export const listAuditEntriesForTable = new PreparedQuery<IListAuditEntriesForTableParams,IListAuditEntriesForTableResult>(listAuditEntriesForTableIR);
+
+
+/** 'ListAuditEntriesByAction' parameters type */
+export interface IListAuditEntriesByActionParams {
+  action: string;
+  beforeAt?: DateOrString | null | void;
+  beforeId?: string | null | void;
+  entitySchema?: string | null | void;
+  entityTable?: string | null | void;
+  from?: DateOrString | null | void;
+  limit: NumberOrString;
+  to?: DateOrString | null | void;
+}
+
+/** 'ListAuditEntriesByAction' return type */
+export interface IListAuditEntriesByActionResult {
+  /** CREATE/UPDATE/DELETE from the trigger, or a named application event */
+  action: string;
+  /** The acting user (app.user_id), NULL for anonymous requests and maintenance. No FK: kept after the user is deleted */
+  actorId: string | null;
+  actorRole: string | null;
+  cursorAt: string;
+  details: Json | null;
+  entityId: string | null;
+  entitySchema: string | null;
+  entityTable: string | null;
+  id: string;
+  /** Client address of the request (app.client_ip) */
+  ip: string | null;
+  /** The row after the change, secrets redacted */
+  newValue: Json | null;
+  occurredAt: Date;
+  /** The row before the change, secrets redacted */
+  oldValue: Json | null;
+  requestId: string | null;
+  sessionId: string | null;
+  userAgent: string | null;
+}
+
+/** 'ListAuditEntriesByAction' query type */
+export interface IListAuditEntriesByActionQuery {
+  params: IListAuditEntriesByActionParams;
+  result: IListAuditEntriesByActionResult;
+}
+
+const listAuditEntriesByActionIR: any = {"usedParamSet":{"action":true,"entitySchema":true,"entityTable":true,"from":true,"beforeAt":true,"to":true,"beforeId":true,"limit":true},"params":[{"name":"action","required":true,"transform":{"type":"scalar"},"locs":[{"a":432,"b":439}]},{"name":"entitySchema","required":false,"transform":{"type":"scalar"},"locs":[{"a":453,"b":465},{"a":503,"b":515}]},{"name":"entityTable","required":false,"transform":{"type":"scalar"},"locs":[{"a":530,"b":541},{"a":578,"b":589}]},{"name":"from","required":false,"transform":{"type":"scalar"},"locs":[{"a":628,"b":632},{"a":693,"b":697}]},{"name":"beforeAt","required":false,"transform":{"type":"scalar"},"locs":[{"a":745,"b":753},{"a":781,"b":789},{"a":825,"b":833},{"a":973,"b":981},{"a":1009,"b":1017}]},{"name":"to","required":false,"transform":{"type":"scalar"},"locs":[{"a":773,"b":775},{"a":807,"b":809},{"a":872,"b":874},{"a":893,"b":895},{"a":1001,"b":1003},{"a":1035,"b":1037},{"a":1100,"b":1102}]},{"name":"beforeId","required":false,"transform":{"type":"scalar"},"locs":[{"a":1053,"b":1061}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":1294,"b":1300}]}],"statement":"-- One page of one action (LOGIN_FAILED, CONFIG_REVEAL...), newest first, before the cursor, optionally of one entity schema or table (admins); served by (action, occurred_at desc, id desc).\nselect id, occurred_at, occurred_at::text as \"cursor_at!\", actor_id, actor_role, action, entity_schema, entity_table,\n       entity_id, old_value, new_value, details, ip, user_agent, request_id, session_id\nfrom core.audit_log\nwhere action = :action!\n  and (cast(:entitySchema as text) is null or entity_schema = :entitySchema)\n  and (cast(:entityTable as text) is null or entity_table = :entityTable)\n  and occurred_at >= case when cast(:from as timestamptz) is null then '-infinity'::timestamptz else :from end\n  and (occurred_at, id) < (case when cast(:beforeAt as timestamptz) < :to or (:beforeAt is not null and :to is null) then :beforeAt\n                                when :to is not null then :to else 'infinity'::timestamptz end,\n                           case when cast(:beforeAt as timestamptz) < :to or (:beforeAt is not null and :to is null) then :beforeId\n                                when :to is not null then '00000000-0000-0000-0000-000000000000'::uuid\n                                else 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid end)\norder by occurred_at desc, id desc\nlimit :limit!"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * -- One page of one action (LOGIN_FAILED, CONFIG_REVEAL...), newest first, before the cursor, optionally of one entity schema or table (admins); served by (action, occurred_at desc, id desc).
+ * select id, occurred_at, occurred_at::text as "cursor_at!", actor_id, actor_role, action, entity_schema, entity_table,
+ *        entity_id, old_value, new_value, details, ip, user_agent, request_id, session_id
+ * from core.audit_log
+ * where action = :action!
+ *   and (cast(:entitySchema as text) is null or entity_schema = :entitySchema)
+ *   and (cast(:entityTable as text) is null or entity_table = :entityTable)
+ *   and occurred_at >= case when cast(:from as timestamptz) is null then '-infinity'::timestamptz else :from end
+ *   and (occurred_at, id) < (case when cast(:beforeAt as timestamptz) < :to or (:beforeAt is not null and :to is null) then :beforeAt
+ *                                 when :to is not null then :to else 'infinity'::timestamptz end,
+ *                            case when cast(:beforeAt as timestamptz) < :to or (:beforeAt is not null and :to is null) then :beforeId
+ *                                 when :to is not null then '00000000-0000-0000-0000-000000000000'::uuid
+ *                                 else 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid end)
+ * order by occurred_at desc, id desc
+ * limit :limit!
+ * ```
+ */
+export const listAuditEntriesByAction = new PreparedQuery<IListAuditEntriesByActionParams,IListAuditEntriesByActionResult>(listAuditEntriesByActionIR);
 
 
 /** 'RevealConfig' parameters type */

@@ -16,6 +16,13 @@ import { listPendingDocuments, listUserDocumentsByStatus } from '../../sql/compo
 import { listEvaluationRuns, listEvaluationRunsByStatus } from '../../sql/componentforge/evaluation_runs.queries.js';
 import { listConversationMessages } from '../../sql/componentforge/messages.queries.js';
 import { listAllExportsByComponent, listAllFastExports, listExportsByComponent, listFastExports } from '../../sql/componentforge/requirement_exports.queries.js';
+import {
+  listAuditEntries,
+  listAuditEntriesByAction,
+  listAuditEntriesByActor,
+  listAuditEntriesForEntity,
+  listAuditEntriesForTable,
+} from '../../sql/core/audit_log.queries.js';
 import { listUsers } from '../../sql/core/users.queries.js';
 import { listDocuments, listDocumentsByStatus, listDocumentsInProject } from '../../sql/socrates/documents.queries.js';
 import { listMessages } from '../../sql/socrates/messages.queries.js';
@@ -71,6 +78,23 @@ analyze core.users, socrates.projects, socrates.sessions, socrates.documents, so
         componentforge.document_chunks, componentforge.evaluation_runs;
 `;
 
+// 40,000 audit rows in the current (UTC) month's partition, one every 10 seconds from its start
+// (4.6 days: never past its end), as a busy log's month holds them: 20 actors, 20 tables, 100
+// rows changed 400 times each (a user's row is updated at every login), five actions. The months
+// ahead, last month's partition (made here: a range from this month's start prunes it) and the
+// default partition stay empty.
+const AUDIT_FILL = `
+select core.audit_log_create_partitions((date_trunc('month', now() at time zone 'UTC') - interval '1 month')::date, 1);
+insert into core.audit_log (occurred_at, actor_id, actor_role, action, entity_schema, entity_table, entity_id)
+  select date_trunc('month', now() at time zone 'UTC') at time zone 'UTC' + i * interval '10 seconds',
+         a.ids[1 + i % 20], 'user',
+         (array['CREATE', 'UPDATE', 'UPDATE', 'DELETE', 'LOGIN'])[1 + i % 5],
+         'app' || (i % 4), 'table' || (i % 5),
+         md5((i % 100)::text)::uuid
+    from (select array_agg(id order by id) as ids from core.users where username like 'plan%') a, generate_series(1, 40000) i;
+analyze core.audit_log;
+`;
+
 let user = '';
 let admin = '';
 
@@ -78,6 +102,7 @@ beforeAll(async () => {
   await app.sql(FILL);
   // VACUUM (not in a transaction) marks the pages all-visible, as on a live table: index-only scans count on it.
   await app.sql('vacuum analyze componentforge.messages');
+  await app.sql(AUDIT_FILL);
   const { rows } = await app.sql<{ id: string; role: string }>(
     `select distinct on (role) u.id, u.role from core.users u
       where u.username like 'plan%' and u.status = 'ACTIVE' and (u.role = 'admin' or exists (select from socrates.projects p where p.owner_id = u.id))
@@ -144,6 +169,21 @@ const asAdmin = () => ({ id: admin, role: 'admin' as const });
 const OWNER = 'owner_id = $1';
 const BEFORE_ID = /\bid < CASE WHEN/;
 
+/** Paging parameters: none, or a [from, to) range of this month's first three days (UTC) and a cursor inside it. */
+/** The name of the current (UTC) month's audit partition. */
+const CURRENT_MONTH = () => `audit_log_y${new Date().getUTCFullYear()}m${String(new Date().getUTCMonth() + 1).padStart(2, '0')}`;
+
+const PREVIOUS_MONTH = () => {
+  const month = new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth() - 1, 1));
+  return `audit_log_y${month.getUTCFullYear()}m${String(month.getUTCMonth() + 1).padStart(2, '0')}`;
+};
+
+function auditPage(bounded: boolean) {
+  if (!bounded) return { from: null, to: null, beforeAt: null, beforeId: null, limit: 50 };
+  const day = (n: number) => new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), n)).toISOString();
+  return { from: day(1), to: day(4), beforeAt: day(3), beforeId: ID, limit: 50 };
+}
+
 // [name, query, params, actor, index, what its Index Cond must hold]
 const cases: Array<[string, Runnable, () => Record<string, unknown>, () => { id: string; role: 'user' | 'admin' }, string, Array<string | RegExp>]> = [
   ['componentforge.conversations.list', listUserConversations, () => ({ userId: user, beforeId: null, limit: 50 }), asUser, 'conversations_user_id_idx', ['user_id = $1', BEFORE_ID]],
@@ -182,6 +222,51 @@ describe('list queries under generic plans (named prepared statements), as the r
     }
     // (The RLS policies' own subqueries may scan other tables as they like.)
     expect(plan).not.toMatch(/\bSort\b|Seq Scan/);
+  });
+
+  // core.audit_log is partitioned by month: the plan appends one scan per partition. Each must use
+  // the partition's copy of the shape's index with the filter, the time range and the cursor as
+  // index conditions, merged in order (Merge Append) rather than collected and sorted: a busy
+  // row's or actor's whole history would otherwise be read for every page. (An empty partition's
+  // scan may be anything: it returns nothing.) With a time range, the months outside it are
+  // pruned when the generic plan starts (Subplans Removed).
+  // Five actions: a generic plan may as well walk the primary key and filter, as for evaluation runs' statuses.
+  const ACTION_INDEXES = ['audit_log_action_idx', 'audit_log_pkey'];
+  const RANGE = [/occurred_at >= CASE WHEN/, /ROW\(occurred_at, id\) < ROW\(CASE/];
+  const auditCases: Array<[string, Runnable, () => Record<string, unknown>, string | string[], Array<string | RegExp>]> = [
+    ['audit.list', listAuditEntries, () => ({ entitySchema: null, entityTable: null, ...auditPage(false) }), 'audit_log_pkey', RANGE],
+    ['audit.list (a time range)', listAuditEntries, () => ({ entitySchema: 'app1', entityTable: null, ...auditPage(true) }), 'audit_log_pkey', RANGE],
+    ['audit.list by actor', listAuditEntriesByActor, () => ({ actorId: user, action: 'UPDATE', entitySchema: null, entityTable: null, ...auditPage(false) }), 'audit_log_actor_idx', ['actor_id = $1', ...RANGE]],
+    ['audit.list by actor (a time range)', listAuditEntriesByActor, () => ({ actorId: user, action: null, entitySchema: null, entityTable: null, ...auditPage(true) }), 'audit_log_actor_idx', ['actor_id = $1', ...RANGE]],
+    ['audit.list for an entity', listAuditEntriesForEntity, () => ({ entityId: ID, actorId: null, action: null, entitySchema: 'core', entityTable: 'users', ...auditPage(false) }), 'audit_log_entity_idx', ['entity_id = $1', ...RANGE]],
+    ['audit.list for an entity (a time range)', listAuditEntriesForEntity, () => ({ entityId: ID, actorId: user, action: null, entitySchema: null, entityTable: null, ...auditPage(true) }), 'audit_log_entity_idx', ['entity_id = $1', ...RANGE]],
+    ['audit.list for a table', listAuditEntriesForTable, () => ({ entitySchema: 'app1', entityTable: 'table2', action: 'DELETE', ...auditPage(false) }), 'audit_log_table_idx', ['entity_schema = $1', 'entity_table = $2', ...RANGE]],
+    ['audit.list for a table (a time range)', listAuditEntriesForTable, () => ({ entitySchema: 'app1', entityTable: 'table2', action: null, ...auditPage(true) }), 'audit_log_table_idx', ['entity_schema = $1', 'entity_table = $2', ...RANGE]],
+    ['audit.list by action', listAuditEntriesByAction, () => ({ action: 'LOGIN', entitySchema: null, entityTable: 'table1', ...auditPage(false) }), ACTION_INDEXES, RANGE],
+    ['audit.list by action (a time range)', listAuditEntriesByAction, () => ({ action: 'LOGIN', entitySchema: null, entityTable: null, ...auditPage(true) }), ACTION_INDEXES, RANGE],
+  ];
+
+  it.each(auditCases)('%s: the index in each month holding rows, every bound an index condition, merged without a sort', async (name, query, params, index, conditions) => {
+    const given = params();
+    const plan = await genericPlan(query, given, asAdmin());
+    // This month's partition of the index, by the partitioned index it belongs to.
+    const { rows } = await app.sql<{ relname: string }>(
+      `select c.relname from pg_inherits i join pg_class c on c.oid = i.inhrelid
+        where i.inhparent = any($1::regclass[]) and c.relname like $2`,
+      [[index].flat().map((name) => `core.${name}`), `${CURRENT_MONTH()}%`],
+    );
+    const cond = rows.map((row) => indexCondition(plan, row.relname)).find((found) => found !== '') ?? '';
+    expect(cond, plan).not.toBe('');
+    for (const condition of conditions) {
+      if (typeof condition === 'string') expect(cond, plan).toContain(condition);
+      else expect(cond, plan).toMatch(condition);
+    }
+    expect(plan, plan).toMatch(/Merge Append\n\s+Sort Key: audit_log\.occurred_at DESC, audit_log\.id DESC/);
+    expect(plan, plan).not.toMatch(/Sort\n\s+Sort Key: audit_log\.occurred_at DESC, audit_log\.id DESC\n\s+->\s+Append/);
+    expect(plan, plan).not.toMatch(new RegExp(`Seq Scan on ${CURRENT_MONTH()}`));
+    // Last month's partition is pruned by `from` at the start of this month, not before it.
+    if (given.from !== null) expect(plan, `${name}: the month before the range pruned\n${plan}`).toMatch(/Subplans Removed: 1\b/);
+    else expect(plan).toMatch(new RegExp(`on ${PREVIOUS_MONTH()} `));
   });
 
   it('the plans are generic: parameters stay $n, where a custom plan would show the values', async () => {
