@@ -7,8 +7,8 @@ select core.audit_event(:action!, :entitySchema, :entityTable, :entityId, :detai
 -- audit.list: one statement per filter shape that an index serves, so that a generic plan (named
 -- statements) keeps it; the router picks one by the filters present. In each, the time range
 -- [from, to) and the keyset cursor (occurred_at, id) are CASEs, not coalesce: under RLS only
--- leakproof conditions become index conditions, and these bound the index scan (and prune the
--- monthly partitions) from both ends. The upper bound is the lower of the cursor and
+-- leakproof conditions become index conditions, and these bound the index scan from both ends
+-- (`from` also prunes the months before it when the generic plan starts). The upper bound is the lower of the cursor and
 -- (to, the least uuid): `(occurred_at, id) < (to, '00000000-...')` is `occurred_at < to`. One
 -- upper bound, not two, also keeps the generic plan's row estimate from taking a date range of
 -- unknown width for a tiny one (which made it read every row in range and sort). The other
@@ -51,10 +51,10 @@ select id, occurred_at, occurred_at::text as "cursor_at!", actor_id, actor_role,
        entity_id, old_value, new_value, details, ip, user_agent, request_id, session_id
 from core.audit_log
 where entity_id = :entityId!
-  and case when cast(:actorId as uuid) is null then true else actor_id = :actorId end
-  and case when cast(:action as text) is null then true else action = :action end
-  and case when cast(:entitySchema as text) is null then true else entity_schema = :entitySchema end
-  and case when cast(:entityTable as text) is null then true else entity_table = :entityTable end
+  and (cast(:actorId as uuid) is null or actor_id = :actorId)
+  and (cast(:action as text) is null or action = :action)
+  and (cast(:entitySchema as text) is null or entity_schema = :entitySchema)
+  and (cast(:entityTable as text) is null or entity_table = :entityTable)
   and occurred_at >= case when cast(:from as timestamptz) is null then '-infinity'::timestamptz else :from end
   and (occurred_at, id) < (case when cast(:beforeAt as timestamptz) < :to or (:beforeAt is not null and :to is null) then :beforeAt
                                 when :to is not null then :to else 'infinity'::timestamptz end,
