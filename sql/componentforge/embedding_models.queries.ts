@@ -75,15 +75,15 @@ export interface IListEmbeddingModelsQuery {
   result: IListEmbeddingModelsResult;
 }
 
-const listEmbeddingModelsIR: any = {"usedParamSet":{"afterName":true,"limit":true},"params":[{"name":"afterName","required":false,"transform":{"type":"scalar"},"locs":[{"a":217,"b":226}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":259,"b":265}]}],"statement":"-- One page of the embedding models in name order, after the cursor name.\nselect id, name, provider, dimension, max_tokens, is_active, created_at, updated_at\nfrom componentforge.embedding_models\nwhere name > coalesce(:afterName::text, '')\norder by name\nlimit :limit!"};
+const listEmbeddingModelsIR: any = {"usedParamSet":{"afterName":true,"limit":true},"params":[{"name":"afterName","required":false,"transform":{"type":"scalar"},"locs":[{"a":380,"b":389},{"a":421,"b":430}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":456,"b":462}]}],"statement":"-- One page of the embedding models in name order, after the cursor name; served by the unique index on name, the cursor a CASE, not coalesce, so that under RLS it stays an index condition (names are 1-100 characters: none is '').\nselect id, name, provider, dimension, max_tokens, is_active, created_at, updated_at\nfrom componentforge.embedding_models\nwhere name > case when cast(:afterName as text) is null then '' else :afterName end\norder by name\nlimit :limit!"};
 
 /**
  * Query generated from SQL:
  * ```
- * -- One page of the embedding models in name order, after the cursor name.
+ * -- One page of the embedding models in name order, after the cursor name; served by the unique index on name, the cursor a CASE, not coalesce, so that under RLS it stays an index condition (names are 1-100 characters: none is '').
  * select id, name, provider, dimension, max_tokens, is_active, created_at, updated_at
  * from componentforge.embedding_models
- * where name > coalesce(:afterName::text, '')
+ * where name > case when cast(:afterName as text) is null then '' else :afterName end
  * order by name
  * limit :limit!
  * ```

@@ -5,10 +5,10 @@ values (:name!, :provider!, :dimension!, :maxTokens!, coalesce(:isActive::boolea
 returning id, name, provider, dimension, max_tokens, is_active, created_at, updated_at;
 
 /* @name ListEmbeddingModels */
--- One page of the embedding models in name order, after the cursor name.
+-- One page of the embedding models in name order, after the cursor name; served by the unique index on name, the cursor a CASE, not coalesce, so that under RLS it stays an index condition (names are 1-100 characters: none is '').
 select id, name, provider, dimension, max_tokens, is_active, created_at, updated_at
 from componentforge.embedding_models
-where name > coalesce(:afterName::text, '')
+where name > case when cast(:afterName as text) is null then '' else :afterName end
 order by name
 limit :limit!;
 

@@ -29,15 +29,15 @@ export interface IListConfigsQuery {
   result: IListConfigsResult;
 }
 
-const listConfigsIR: any = {"usedParamSet":{"after":true,"limit":true},"params":[{"name":"after","required":false,"transform":{"type":"scalar"},"locs":[{"a":240,"b":245},{"a":280,"b":285}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":313,"b":319}]}],"statement":"-- One page of settings in key order after the cursor; RLS hides sensitive ones from non-admins.\nselect id, config_key, config_value, config_type, description, is_sensitive, created_at, updated_at\nfrom core.system_configurations\nwhere cast(:after as text) is null or config_key > :after\norder by config_key\nlimit :limit!"};
+const listConfigsIR: any = {"usedParamSet":{"after":true,"limit":true},"params":[{"name":"after","required":false,"transform":{"type":"scalar"},"locs":[{"a":462,"b":467},{"a":499,"b":504}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":536,"b":542}]}],"statement":"-- One page of settings in key order after the cursor key; RLS hides sensitive ones from non-admins. Served by the unique index on config_key, the cursor a CASE, not `:after is null or ...`, so that under a generic plan and RLS it stays an index condition (keys start with a letter: none is '').\nselect id, config_key, config_value, config_type, description, is_sensitive, created_at, updated_at\nfrom core.system_configurations\nwhere config_key > case when cast(:after as text) is null then '' else :after end\norder by config_key\nlimit :limit!"};
 
 /**
  * Query generated from SQL:
  * ```
- * -- One page of settings in key order after the cursor; RLS hides sensitive ones from non-admins.
+ * -- One page of settings in key order after the cursor key; RLS hides sensitive ones from non-admins. Served by the unique index on config_key, the cursor a CASE, not `:after is null or ...`, so that under a generic plan and RLS it stays an index condition (keys start with a letter: none is '').
  * select id, config_key, config_value, config_type, description, is_sensitive, created_at, updated_at
  * from core.system_configurations
- * where cast(:after as text) is null or config_key > :after
+ * where config_key > case when cast(:after as text) is null then '' else :after end
  * order by config_key
  * limit :limit!
  * ```

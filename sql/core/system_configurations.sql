@@ -1,8 +1,8 @@
 /* @name ListConfigs */
--- One page of settings in key order after the cursor; RLS hides sensitive ones from non-admins.
+-- One page of settings in key order after the cursor key; RLS hides sensitive ones from non-admins. Served by the unique index on config_key, the cursor a CASE, not `:after is null or ...`, so that under a generic plan and RLS it stays an index condition (keys start with a letter: none is '').
 select id, config_key, config_value, config_type, description, is_sensitive, created_at, updated_at
 from core.system_configurations
-where cast(:after as text) is null or config_key > :after
+where config_key > case when cast(:after as text) is null then '' else :after end
 order by config_key
 limit :limit!;
 

@@ -14,6 +14,7 @@ import { listActiveConversations, listUserConversations } from '../../sql/compon
 import { listDocumentChunks } from '../../sql/componentforge/document_chunks.queries.js';
 import { listPendingDocuments, listUserDocumentsByStatus } from '../../sql/componentforge/documents.queries.js';
 import { listEvaluationRuns, listEvaluationRunsByStatus } from '../../sql/componentforge/evaluation_runs.queries.js';
+import { listEmbeddingModels } from '../../sql/componentforge/embedding_models.queries.js';
 import { listConversationMessages } from '../../sql/componentforge/messages.queries.js';
 import { listAllExportsByComponent, listAllFastExports, listExportsByComponent, listFastExports } from '../../sql/componentforge/requirement_exports.queries.js';
 import {
@@ -23,6 +24,7 @@ import {
   listAuditEntriesForEntity,
   listAuditEntriesForTable,
 } from '../../sql/core/audit_log.queries.js';
+import { listConfigs } from '../../sql/core/system_configurations.queries.js';
 import { listUsers } from '../../sql/core/users.queries.js';
 import { listDocuments, listDocumentsByStatus, listDocumentsInProject } from '../../sql/socrates/documents.queries.js';
 import { listMessages } from '../../sql/socrates/messages.queries.js';
@@ -70,12 +72,17 @@ insert into componentforge.document_chunks (document_id, chunk_index, content)
   select d.id, k, 'chunk' from componentforge.documents d, generate_series(0, 19) k;
 insert into componentforge.evaluation_runs (name, model_name, status)
   select 'run ' || i, 'gpt-4', (array['pending', 'running', 'completed', 'failed'])[1 + i % 4] from generate_series(1, 2000) i;
+insert into componentforge.embedding_models (name, provider, dimension, max_tokens, is_active)
+  select 'model-' || i, 'openai', 1536, 8191, false from generate_series(1, 2000) i;
+insert into core.system_configurations (config_key, config_value, config_type, is_sensitive)
+  select 'plan.key' || i, i::text, 'integer', false from generate_series(1, 2000) i;
 insert into componentforge.messages (conversation_id, role, content, total_tokens)
   select c.id, 'user', 'm', k * 10 from componentforge.conversations c, generate_series(1, 10) k;
 commit;
 analyze core.users, socrates.projects, socrates.sessions, socrates.documents, socrates.messages,
         componentforge.requirement_exports, componentforge.conversations, componentforge.documents,
-        componentforge.document_chunks, componentforge.evaluation_runs;
+        componentforge.document_chunks, componentforge.evaluation_runs, componentforge.embedding_models,
+        core.system_configurations;
 `;
 
 // 40,000 audit rows in the current (UTC) month's partition, one every 10 seconds from its start
@@ -209,6 +216,9 @@ const cases: Array<[string, Runnable, () => Record<string, unknown>, () => { id:
   ['componentforge.exports.byComponent (admin)', listAllExportsByComponent, () => ({ componentType: 'Button', beforeAt: null, beforeId: null, limit: 50 }), asAdmin, 'requirement_exports_component_idx', ['component_type = $1', /ROW\(created_at, id\) < ROW\(CASE/]],
   ['componentforge.exports.fast', listFastExports, () => ({ userId: user, maxLatencyMs: 3000, afterLatencyMs: null, afterId: null, limit: 50 }), asUser, 'requirement_exports_user_latency_idx', ['user_id = $1', 'proposal_latency_ms < $2', /ROW\(proposal_latency_ms, id\) > ROW\(CASE/]],
   ['componentforge.exports.fast (admin)', listAllFastExports, () => ({ maxLatencyMs: 3000, afterLatencyMs: null, afterId: null, limit: 50 }), asAdmin, 'requirement_exports_latency_idx', ['proposal_latency_ms < $1', /ROW\(proposal_latency_ms, id\) > ROW\(CASE/]],
+  ['componentforge.embeddingModels.list', listEmbeddingModels, () => ({ afterName: null, limit: 50 }), asUser, 'embedding_models_name_key', [/name > CASE WHEN/]],
+  ['config.list', listConfigs, () => ({ after: null, limit: 50 }), asUser, 'system_configurations_config_key_key', [/config_key > CASE WHEN/]],
+  ['config.list (admin)', listConfigs, () => ({ after: 'plan.key5', limit: 50 }), asAdmin, 'system_configurations_config_key_key', [/config_key > CASE WHEN/]],
 ];
 
 describe('list queries under generic plans (named prepared statements), as the request role under RLS', () => {
