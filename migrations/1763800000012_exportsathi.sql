@@ -539,15 +539,18 @@ begin
      where n.is_completed group by r.user_id
     on conflict (user_id) do update set tasks_completed = m.tasks_completed + excluded.tasks_completed;
   elsif tg_table_name = 'action_plan_progress' then
-    -- +1 for each task that became completed, -1 for each unchecked.
+    -- +1 for each task that became completed, -1 for each unchecked. A delta may be negative,
+    -- which the proposed row's CHECK would refuse: the insert proposes what cannot be below
+    -- zero, and the update adds the delta itself.
+    with d as (
+      select r.user_id, sum(n.is_completed::int - o.is_completed::int)::int as delta
+        from new_rows n join old_rows o on o.id = n.id join exportsathi.reports r on r.id = n.report_id
+       group by r.user_id
+    )
     insert into exportsathi.user_metrics as m (user_id, tasks_completed)
-    select r.user_id, d.delta
-      from (select n.report_id, sum(n.is_completed::int - o.is_completed::int)::int as delta
-              from new_rows n join old_rows o on o.id = n.id
-             group by n.report_id) d
-      join exportsathi.reports r on r.id = d.report_id
-     where d.delta <> 0
-    on conflict (user_id) do update set tasks_completed = m.tasks_completed + excluded.tasks_completed;
+    select user_id, greatest(delta, 0) from d where delta <> 0
+    on conflict (user_id) do update
+      set tasks_completed = m.tasks_completed + (select d.delta from d where d.user_id = m.user_id);
   elsif tg_table_name = 'certification_progress' and tg_op = 'INSERT' then
     insert into exportsathi.user_metrics as m (user_id, certifications_completed, cost_savings)
     select r.user_id, count(*)::int, sum(exportsathi.certification_saving(n.status, n.estimated_cost, n.actual_cost))
@@ -557,20 +560,21 @@ begin
       set certifications_completed = m.certifications_completed + excluded.certifications_completed,
           cost_savings = m.cost_savings + excluded.cost_savings;
   elsif tg_table_name = 'certification_progress' then
-    -- Completed certifications and what they saved, as the statement changed them.
+    -- Completed certifications and what they saved, as the statement changed them (deltas
+    -- added by the update, as above).
+    with d as (
+      select r.user_id,
+             sum((n.status = 'completed')::int - (o.status = 'completed')::int)::int as completed,
+             sum(exportsathi.certification_saving(n.status, n.estimated_cost, n.actual_cost)
+                 - exportsathi.certification_saving(o.status, o.estimated_cost, o.actual_cost)) as saved
+        from new_rows n join old_rows o on o.id = n.id join exportsathi.reports r on r.id = n.report_id
+       group by r.user_id
+    )
     insert into exportsathi.user_metrics as m (user_id, certifications_completed, cost_savings)
-    select r.user_id, d.completed, d.saved
-      from (select n.report_id,
-                   sum((n.status = 'completed')::int - (o.status = 'completed')::int)::int as completed,
-                   sum(exportsathi.certification_saving(n.status, n.estimated_cost, n.actual_cost)
-                       - exportsathi.certification_saving(o.status, o.estimated_cost, o.actual_cost)) as saved
-              from new_rows n join old_rows o on o.id = n.id
-             group by n.report_id) d
-      join exportsathi.reports r on r.id = d.report_id
-     where d.completed <> 0 or d.saved <> 0
+    select user_id, greatest(completed, 0), greatest(saved, 0) from d where completed <> 0 or saved <> 0
     on conflict (user_id) do update
-      set certifications_completed = m.certifications_completed + excluded.certifications_completed,
-          cost_savings = m.cost_savings + excluded.cost_savings;
+      set certifications_completed = m.certifications_completed + (select d.completed from d where d.user_id = m.user_id),
+          cost_savings = m.cost_savings + (select d.saved from d where d.user_id = m.user_id);
   end if;
   return null;
 end
@@ -869,6 +873,73 @@ create policy "Metrics are counted on the acting user's row"
   using (user_id = (select core.current_user_id()))
   with check (user_id = (select core.current_user_id()));
 
+-- ===== Key rotation (`npm run keys:rotate`) =====
+-- The rotation re-encrypts the business identifiers and finance payloads of every user, those
+-- of soft-deleted reports included, which no request role may see. Two functions owned by
+-- app_auth (whose only rights here are these policies and column grants) hand the rotation the
+-- values not yet under the current key and take back re-encrypted ones. A replacement is a
+-- compare-and-swap: it applies only while the row still holds the values read, so a request
+-- that rewrote them meanwhile (under the current key) wins and nothing is lost.
+create policy "Key rotation reads encrypted profiles"
+  on exportsathi.business_profiles for select to app_auth using (true);
+create policy "Key rotation rewrites encrypted profiles"
+  on exportsathi.business_profiles for update to app_auth using (true) with check (true);
+create policy "Key rotation reads encrypted finance analyses"
+  on exportsathi.finance_analysis for select to app_auth using (true);
+create policy "Key rotation rewrites encrypted finance analyses"
+  on exportsathi.finance_analysis for update to app_auth using (true) with check (true);
+
+-- Up to p_limit rows per table holding a value not under key p_key_id, skipping p_skip (rows
+-- the rotation could not decrypt). stored is the row's encrypted columns in table order.
+create function exportsathi.encrypted_pending(p_key_id text, p_limit int, p_skip uuid[])
+returns table (table_name text, row_id uuid, owner_id uuid, stored text[])
+language sql stable security definer
+set search_path = pg_catalog, pg_temp
+as $$
+  (select 'business_profiles', p.user_id, p.user_id, array[p.iec, p.gstin]
+     from exportsathi.business_profiles p
+    where (coalesce(p.iec not like 'enc:v2:' || p_key_id || ':%', false)
+           or coalesce(p.gstin not like 'enc:v2:' || p_key_id || ':%', false))
+      and p.user_id <> all (p_skip)
+    limit p_limit)
+  union all
+  (select 'finance_analysis', f.id, f.report_id, array[f.working_capital_data, f.rodtep_benefit_data, f.gst_refund_data]
+     from exportsathi.finance_analysis f
+    where (f.working_capital_data not like 'enc:v2:' || p_key_id || ':%'
+           or f.rodtep_benefit_data not like 'enc:v2:' || p_key_id || ':%'
+           or f.gst_refund_data not like 'enc:v2:' || p_key_id || ':%')
+      and f.id <> all (p_skip)
+    limit p_limit)
+$$;
+comment on function exportsathi.encrypted_pending(text, int, uuid[]) is 'Key rotation: rows holding encrypted values not under the given key id';
+
+-- Replaces one row's encrypted values if they are still p_old; true when it did.
+create function exportsathi.encrypted_replace(p_table text, p_id uuid, p_old text[], p_new text[]) returns boolean
+language plpgsql volatile security definer
+set search_path = pg_catalog, pg_temp
+as $$
+begin
+  if p_table = 'business_profiles' then
+    update exportsathi.business_profiles set iec = p_new[1], gstin = p_new[2]
+     where user_id = p_id and iec is not distinct from p_old[1] and gstin is not distinct from p_old[2];
+  elsif p_table = 'finance_analysis' then
+    update exportsathi.finance_analysis
+       set working_capital_data = p_new[1], rodtep_benefit_data = p_new[2], gst_refund_data = p_new[3]
+     where id = p_id and working_capital_data = p_old[1] and rodtep_benefit_data = p_old[2] and gst_refund_data = p_old[3];
+  else
+    raise exception 'no encrypted values in %', p_table using errcode = 'invalid_parameter_value';
+  end if;
+  return found;
+end
+$$;
+comment on function exportsathi.encrypted_replace(text, uuid, text[], text[]) is 'Key rotation: swap one row''s encrypted values for re-encrypted ones, if unchanged meanwhile';
+
+revoke all on function exportsathi.encrypted_pending(text, int, uuid[]) from public;
+revoke all on function exportsathi.encrypted_replace(text, uuid, text[], text[]) from public;
+grant select (user_id, iec, gstin), update (iec, gstin) on exportsathi.business_profiles to app_auth;
+grant select (id, report_id, working_capital_data, rodtep_benefit_data, gst_refund_data),
+      update (working_capital_data, rodtep_benefit_data, gst_refund_data) on exportsathi.finance_analysis to app_auth;
+
 -- ===== The purge of soft-deleted reports =====
 -- Run by db:maintain as the owner, outside any request; owned by app_auth like the other
 -- maintenance purge (core.rate_limit_purge), whose only rights here are the two policies above.
@@ -887,9 +958,14 @@ grant usage on schema exportsathi to app_auth;
 grant select (id, deleted_at), delete on exportsathi.reports to app_auth;
 grant create on schema exportsathi to app_auth;
 alter function exportsathi.purge_deleted_reports(timestamptz) owner to app_auth;
+alter function exportsathi.encrypted_pending(text, int, uuid[]) owner to app_auth;
+alter function exportsathi.encrypted_replace(text, uuid, text[], text[]) owner to app_auth;
 revoke create on schema exportsathi from app_auth;
+-- Called by the owner's connection outside any request (db:maintain, keys:rotate).
 set local role app_auth;
 grant execute on function exportsathi.purge_deleted_reports(timestamptz) to session_user;
+grant execute on function exportsathi.encrypted_pending(text, int, uuid[]) to session_user;
+grant execute on function exportsathi.encrypted_replace(text, uuid, text[], text[]) to session_user;
 reset role;
 
 -- ===== Grants =====
@@ -923,8 +999,12 @@ grant select, insert, update on exportsathi.user_metrics to app_request;
 -- Down Migration
 
 set local role app_auth;
+drop function exportsathi.encrypted_replace(text, uuid, text[], text[]);
+drop function exportsathi.encrypted_pending(text, int, uuid[]);
 drop function exportsathi.purge_deleted_reports(timestamptz);
 reset role;
+revoke all on exportsathi.finance_analysis from app_auth;
+revoke all on exportsathi.business_profiles from app_auth;
 revoke all on exportsathi.reports from app_auth;
 revoke usage on schema exportsathi from app_auth;
 

@@ -41,6 +41,15 @@ const envSchema = z.object({
     .string()
     .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes, base64-encoded')
     .optional(),
+  // Keys values may still be encrypted with while `npm run keys:rotate` moves them to
+  // CONFIG_ENCRYPTION_KEY: comma-separated, each 32 bytes base64. Read, never written with.
+  CONFIG_ENCRYPTION_PREVIOUS_KEYS: z
+    .string()
+    .refine(
+      (v) => v.split(',').every((k) => Buffer.from(k.trim(), 'base64').length === 32),
+      'must be comma-separated keys of 32 bytes each, base64-encoded',
+    )
+    .optional(),
   // Audit partitions older than this many months are dropped by maintenance (0 keeps all).
   AUDIT_RETENTION_MONTHS: z.coerce.number().int().min(0).default(24),
   // Migrations on live tables: a migration waiting longer than this for a lock gives up (and

@@ -78,9 +78,23 @@ export function encryptValue(key: Buffer, plaintext: string, aad: string): strin
   return `${PREFIX}${iv.toString('base64url')}:${cipher.getAuthTag().toString('base64url')}:${data.toString('base64url')}`;
 }
 
+/**
+ * CONFIG_ENCRYPTION_PREVIOUS_KEYS, registered by loadConfigKey: during a key rotation, values
+ * not yet moved to the current key are still read with these.
+ */
+let previous: Buffer[] = [];
+
+export function previousKeys(): readonly Buffer[] {
+  return previous;
+}
+
+export function parseKeys(spec: string | undefined): Buffer[] {
+  return (spec ?? '').split(',').map((k) => k.trim()).filter(Boolean).map((k) => Buffer.from(k, 'base64'));
+}
+
 export function decryptValue(key: Buffer, stored: string, aad: string): string {
-  // A value `keys:rotate` moved to this key is enc:v2.
-  if (stored.startsWith(PREFIX_V2)) return decryptWithKeys([key], stored, aad);
+  // During a key rotation a value may still be under a previous key.
+  if (previous.length) return decryptWithKeys([key, ...previous], stored, aad);
   if (!stored.startsWith(PREFIX)) throw new Error('not an encrypted value');
   const [iv, tag, data] = stored.slice(PREFIX.length).split(':');
   const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv ?? '', 'base64url'));
@@ -90,7 +104,14 @@ export function decryptValue(key: Buffer, stored: string, aad: string): string {
 }
 
 /** CONFIG_ENCRYPTION_KEY, or for the embedded database a key generated once beside its data. */
-export async function loadConfigKey(options: { configured: string | undefined; embedded: boolean; dataDir?: string }): Promise<Buffer> {
+export async function loadConfigKey(options: {
+  configured: string | undefined;
+  embedded: boolean;
+  dataDir?: string;
+  /** CONFIG_ENCRYPTION_PREVIOUS_KEYS: remembered for reading values a rotation has not reached yet. */
+  previous?: string | undefined;
+}): Promise<Buffer> {
+  previous = parseKeys(options.previous);
   if (options.configured) return Buffer.from(options.configured, 'base64');
   if (!options.embedded) {
     throw new Error('CONFIG_ENCRYPTION_KEY: required when DATABASE_URL is set (32 random bytes, base64)');

@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   const pool = createPool(database.url, config, log);
   try {
     await migrate(database.url, { direction: 'up' });
-    const configKey = await loadConfigKey({ configured: config.CONFIG_ENCRYPTION_KEY, embedded: database.embedded });
+    const configKey = await loadConfigKey({ configured: config.CONFIG_ENCRYPTION_KEY, previous: config.CONFIG_ENCRYPTION_PREVIOUS_KEYS, embedded: database.embedded });
     const report = await seedAll({ pool, log, configKey, config });
     console.log(JSON.stringify(report, null, 2));
   } finally {

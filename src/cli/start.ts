@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   log.info({ embedded: !config.DATABASE_URL }, 'database open');
   const ran = await migrate(database.url, { direction: 'up' });
   if (ran.length) log.info({ migrations: ran }, 'migrated');
-  const configKey = await loadConfigKey({ configured: config.CONFIG_ENCRYPTION_KEY, embedded: database.embedded });
+  const configKey = await loadConfigKey({ configured: config.CONFIG_ENCRYPTION_KEY, previous: config.CONFIG_ENCRYPTION_PREVIOUS_KEYS, embedded: database.embedded });
   const pool = createPool(database.url, config, log);
   await runMaintenance(pool, config, log);
   // Audit partitions are created months ahead; twice a day is plenty.

@@ -1,7 +1,7 @@
 /** Inputs and helpers shared by the ExportSathi routers. */
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
-import { decryptWithKeys, encryptWithKeyId } from '../../auth/encryption.js';
+import { decryptWithKeys, encryptWithKeyId, previousKeys } from '../../auth/encryption.js';
 import type { Context } from '../../server/context.js';
 
 export const idInput = z.object({ id: z.uuid() });
@@ -57,9 +57,9 @@ export const gstinInput = z
   .regex(/^[0-9]{2}[A-Z]{5}[0-9]{4}[A-Z][1-9A-Z]Z[0-9A-Z]$/, 'must be a 15-character GSTIN (e.g. 27AAPFU0939F1ZV)')
   .refine((g) => gstinCheckCharacter(g.slice(0, 14)) === g[14], 'must be a GSTIN whose check character is right');
 
-/** The keys data is encrypted with: the current one (the configuration key) first. */
+/** The keys data may be encrypted with: the current one (the configuration key), then those a rotation is moving away from. */
 function keys(ctx: Pick<Context, 'configKey'>): Buffer[] {
-  return [ctx.configKey];
+  return [ctx.configKey, ...previousKeys()];
 }
 
 /** Encrypts a value for `table.column` of the row keyed by `owner` (the additional authenticated data). */
