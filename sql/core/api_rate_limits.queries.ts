@@ -65,3 +65,39 @@ const purgeRateLimitsIR: any = {"usedParamSet":{"before":true},"params":[{"name"
 export const purgeRateLimits = new PreparedQuery<IPurgeRateLimitsParams,IPurgeRateLimitsResult>(purgeRateLimitsIR);
 
 
+/** 'HitUserRateLimit' parameters type */
+export interface IHitUserRateLimitParams {
+  defaultLimit: number;
+  endpoint: string;
+  limitKey: string;
+  tokenHash: Buffer;
+  windowSeconds: number;
+}
+
+/** 'HitUserRateLimit' return type */
+export interface IHitUserRateLimitResult {
+  requestCount: number;
+  requestLimit: number;
+  resetsAt: Date;
+  userId: string;
+}
+
+/** 'HitUserRateLimit' query type */
+export interface IHitUserRateLimitQuery {
+  params: IHitUserRateLimitParams;
+  result: IHitUserRateLimitResult;
+}
+
+const hitUserRateLimitIR: any = {"usedParamSet":{"endpoint":true,"tokenHash":true,"windowSeconds":true,"limitKey":true,"defaultLimit":true},"params":[{"name":"endpoint","required":true,"transform":{"type":"scalar"},"locs":[{"a":402,"b":411}]},{"name":"tokenHash","required":true,"transform":{"type":"scalar"},"locs":[{"a":414,"b":424}]},{"name":"windowSeconds","required":true,"transform":{"type":"scalar"},"locs":[{"a":427,"b":441}]},{"name":"limitKey","required":true,"transform":{"type":"scalar"},"locs":[{"a":444,"b":453}]},{"name":"defaultLimit","required":true,"transform":{"type":"scalar"},"locs":[{"a":456,"b":469}]}],"statement":"-- Counts one request of the user behind a bearer token against an endpoint in the current fixed window; returns the count, the limit (setting :limitKey or :defaultLimit) and when the window resets. No row for a token that does not authenticate.\nselect user_id as \"user_id!\", request_count as \"request_count!\", request_limit as \"request_limit!\", resets_at as \"resets_at!\"\nfrom core.rate_limit_hit_user(:endpoint!, :tokenHash!, :windowSeconds!, :limitKey!, :defaultLimit!)"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * -- Counts one request of the user behind a bearer token against an endpoint in the current fixed window; returns the count, the limit (setting :limitKey or :defaultLimit) and when the window resets. No row for a token that does not authenticate.
+ * select user_id as "user_id!", request_count as "request_count!", request_limit as "request_limit!", resets_at as "resets_at!"
+ * from core.rate_limit_hit_user(:endpoint!, :tokenHash!, :windowSeconds!, :limitKey!, :defaultLimit!)
+ * ```
+ */
+export const hitUserRateLimit = new PreparedQuery<IHitUserRateLimitParams,IHitUserRateLimitResult>(hitUserRateLimitIR);
+
+

@@ -6,6 +6,7 @@ import { authRouter } from './core/auth.js';
 import { configRouter } from './core/config.js';
 import { preferencesRouter } from './core/preferences.js';
 import { usersRouter } from './core/users.js';
+import { scraperRouter } from './scraper/index.js';
 import { socratesRouter } from './socrates/index.js';
 import { verificaiRouter } from './verificai/index.js';
 
@@ -18,6 +19,7 @@ export const appRouter = router({
   socrates: socratesRouter,
   componentforge: componentforgeRouter,
   verificai: verificaiRouter,
+  scraper: scraperRouter,
   exportsathi: exportsathiRouter,
 });
 

@@ -4,13 +4,15 @@
  * password) still counts, and a request never holds two pooled connections at once.
  */
 import { TRPCError } from '@trpc/server';
-import { hitRateLimit } from '../../sql/core/api_rate_limits.queries.js';
+import { hitRateLimit, hitUserRateLimit } from '../../sql/core/api_rate_limits.queries.js';
 import { pgTypedConnection } from '../db/connection.js';
 import { toTRPCError } from '../db/errors.js';
 import { lease } from '../db/pool.js';
 import type { Services } from './context.js';
 
-export interface RateRule {
+/** A limit counted by a subject the request names (an ip, an email): login and registration. */
+export interface SubjectRateRule {
+  kind?: 'subject';
   /** What is limited, e.g. 'auth.login'. */
   endpoint: string;
   /** Whose requests count together, e.g. 'ip:203.0.113.7' or 'email:ada@example.com'. */
@@ -19,6 +21,26 @@ export interface RateRule {
   windowSeconds: number;
   userId?: string | null;
 }
+
+/**
+ * A limit per user (seed 001's api_rate_limits: per user and endpoint): the user is the one
+ * behind the bearer token, resolved by the database (core.rate_limit_hit_user), and the limit
+ * is the non-sensitive integer setting `limitKey` of core.system_configurations, or
+ * `defaultLimit` while there is none. A token that does not authenticate counts nothing (the
+ * procedure answers UNAUTHORIZED).
+ */
+export interface UserRateRule {
+  kind: 'user';
+  endpoint: string;
+  /** SHA-256 of the bearer token. */
+  tokenHash: Buffer;
+  limitKey: string;
+  defaultLimit: number;
+  windowSeconds: number;
+}
+
+/** Either kind of limit; rateLimitedProcedure's rules may mix them. */
+export type RateRule = SubjectRateRule | UserRateRule;
 
 /** Carried as the TRPCError's cause; the error formatter and Retry-After header use it. */
 export class RateLimited extends Error {
@@ -42,19 +64,27 @@ export async function hitRateLimits(services: Services, rules: readonly RateRule
     const db = pgTypedConnection(leased.client, services.config.DB_NAMED_STATEMENTS);
     // Pipelined: all rules in one round trip.
     results = await Promise.all(
-      rules.map((rule) =>
-        hitRateLimit.run(
+      rules.map(async (rule) => {
+        if (rule.kind === 'user') {
+          const [row] = await hitUserRateLimit.run(
+            { endpoint: rule.endpoint, tokenHash: rule.tokenHash, windowSeconds: rule.windowSeconds, limitKey: rule.limitKey, defaultLimit: rule.defaultLimit },
+            db,
+          );
+          return row && { requestCount: row.requestCount, limit: row.requestLimit, resetsAt: row.resetsAt };
+        }
+        const [row] = await hitRateLimit.run(
           { endpoint: rule.endpoint, subject: rule.subject, userId: rule.userId ?? null, windowSeconds: rule.windowSeconds },
           db,
-        ),
-      ),
+        );
+        return row && { requestCount: row.requestCount, limit: rule.limit, resetsAt: row.resetsAt };
+      }),
     );
   } catch (err) {
     throw toTRPCError(err);
   } finally {
     leased.release();
   }
-  const over = results.flatMap(([row], i) => (row && row.requestCount > rules[i]!.limit ? [row.resetsAt.getTime()] : []));
+  const over = results.flatMap((row) => (row && row.requestCount > row.limit ? [row.resetsAt.getTime()] : []));
   if (over.length > 0) {
     const seconds = Math.max(1, Math.ceil((Math.max(...over) - Date.now()) / 1000));
     throw new TRPCError({

@@ -22,7 +22,7 @@ export type ComponentforgeMessagesRole = (typeof componentforgeMessagesRoleValue
 export const componentforgeMessagesRoleSchema = z.enum(componentforgeMessagesRoleValues);
 
 /** core.audit_log.action (CHECK audit_log_action_check) */
-export const coreAuditLogActionValues = ["CREATE", "UPDATE", "DELETE", "LOGIN", "LOGIN_FAILED", "LOGOUT", "PASSWORD_CHANGE", "SESSION_REVOKE", "CONFIG_REVEAL"] as const;
+export const coreAuditLogActionValues = ["CREATE", "UPDATE", "DELETE", "LOGIN", "LOGIN_FAILED", "LOGOUT", "PASSWORD_CHANGE", "SESSION_REVOKE", "CONFIG_REVEAL", "ARTIFACT_READ", "EXTRACTIONS_READ", "JOB_EXPORT"] as const;
 export type CoreAuditLogAction = (typeof coreAuditLogActionValues)[number];
 export const coreAuditLogActionSchema = z.enum(coreAuditLogActionValues);
 
@@ -85,6 +85,31 @@ export const exportsathiLogisticsAnalysisShippingModeSchema = z.enum(exportsathi
 export const exportsathiReportsStatusValues = ["draft", "processing", "completed", "failed", "archived"] as const;
 export type ExportsathiReportsStatus = (typeof exportsathiReportsStatusValues)[number];
 export const exportsathiReportsStatusSchema = z.enum(exportsathiReportsStatusValues);
+
+/** scraper.artifacts.artifact_type (CHECK artifacts_artifact_type_check) */
+export const scraperArtifactsArtifactTypeValues = ["web_page", "paper", "government_doc", "social_media"] as const;
+export type ScraperArtifactsArtifactType = (typeof scraperArtifactsArtifactTypeValues)[number];
+export const scraperArtifactsArtifactTypeSchema = z.enum(scraperArtifactsArtifactTypeValues);
+
+/** scraper.content_extractions.extraction_type (CHECK content_extractions_extraction_type_check) */
+export const scraperContentExtractionsExtractionTypeValues = ["text", "metadata", "links", "images"] as const;
+export type ScraperContentExtractionsExtractionType = (typeof scraperContentExtractionsExtractionTypeValues)[number];
+export const scraperContentExtractionsExtractionTypeSchema = z.enum(scraperContentExtractionsExtractionTypeValues);
+
+/** scraper.metadata_tags.tag_type (CHECK metadata_tags_tag_type_check) */
+export const scraperMetadataTagsTagTypeValues = ["type", "keyword", "user", "privacy"] as const;
+export type ScraperMetadataTagsTagType = (typeof scraperMetadataTagsTagTypeValues)[number];
+export const scraperMetadataTagsTagTypeSchema = z.enum(scraperMetadataTagsTagTypeValues);
+
+/** scraper.scraping_jobs.job_type (CHECK scraping_jobs_job_type_check) */
+export const scraperScrapingJobsJobTypeValues = ["web", "paper", "government"] as const;
+export type ScraperScrapingJobsJobType = (typeof scraperScrapingJobsJobTypeValues)[number];
+export const scraperScrapingJobsJobTypeSchema = z.enum(scraperScrapingJobsJobTypeValues);
+
+/** scraper.scraping_jobs.status (CHECK scraping_jobs_status_check) */
+export const scraperScrapingJobsStatusValues = ["pending", "running", "completed", "failed"] as const;
+export type ScraperScrapingJobsStatus = (typeof scraperScrapingJobsStatusValues)[number];
+export const scraperScrapingJobsStatusSchema = z.enum(scraperScrapingJobsStatusValues);
 
 /** socrates.documents.status (CHECK documents_status_check) */
 export const socratesDocumentsStatusValues = ["UPLOADING", "PROCESSING", "PROCESSED", "ERROR"] as const;
@@ -352,6 +377,54 @@ export const constraints: Readonly<Record<string, { readonly columns: readonly s
   "exportsathi.user_metrics.user_metrics_pkey": {"columns":["id"]},
   "exportsathi.user_metrics.user_metrics_user_id_fkey": {"columns":["userId"],"message":"user_id must reference an existing user"},
   "exportsathi.user_metrics.user_metrics_user_key": {"columns":["userId"],"message":"the user already has a metrics row"},
+  "scraper.artifacts.artifacts_artifact_type_check": {"columns":["artifactType"],"message":"artifact_type must be web_page, paper, government_doc or social_media"},
+  "scraper.artifacts.artifacts_content_hash_sha256": {"columns":["contentHash"],"message":"content_hash must be a SHA-256 digest: 64 lowercase hex characters"},
+  "scraper.artifacts.artifacts_file_size_nonnegative": {"columns":["fileSize"],"message":"file_size cannot be negative"},
+  "scraper.artifacts.artifacts_job_id_fkey": {"columns":["jobId"],"message":"job_id must reference an existing scraping job"},
+  "scraper.artifacts.artifacts_mime_type_format": {"columns":["mimeType"],"message":"mime_type must be type/subtype, at most 100 characters"},
+  "scraper.artifacts.artifacts_minio_path_format": {"columns":["minioPath"],"message":"minio_path must be an object key bucket/key (bucket 3-63 of a-z 0-9 . -; key segments non-empty, not . or ..), at most 500 characters"},
+  "scraper.artifacts.artifacts_pkey": {"columns":["id"]},
+  "scraper.artifacts.artifacts_source_url_format": {"columns":["sourceUrl"],"message":"source_url must be an http(s) URL of at most 2048 characters"},
+  "scraper.artifacts.artifacts_title_length": {"columns":["title"],"message":"title must be 1-500 characters"},
+  "scraper.artifacts.artifacts_user_content_hash_key": {"columns":["userId","contentHash"],"message":"an artifact with this content_hash is already stored for this user"},
+  "scraper.artifacts.artifacts_user_id_fkey": {"columns":["userId"],"message":"user_id must reference an existing user"},
+  "scraper.content_extractions.content_extractions_artifact_id_fkey": {"columns":["artifactId"],"message":"artifact_id must reference an existing artifact"},
+  "scraper.content_extractions.content_extractions_confidence_score_range": {"columns":["confidenceScore"],"message":"confidence_score must be between 0 and 1"},
+  "scraper.content_extractions.content_extractions_extracted_data_shape": {"columns":["extractionType","extractedData"],"message":"extracted_data must be {\"text\": \"...\"} for text, an object for metadata, an array for links and images"},
+  "scraper.content_extractions.content_extractions_extracted_data_size": {"columns":["extractedData"],"message":"extracted_data must be at most 262144 bytes as JSON"},
+  "scraper.content_extractions.content_extractions_extraction_type_check": {"columns":["extractionType"],"message":"extraction_type must be text, metadata, links or images"},
+  "scraper.content_extractions.content_extractions_pkey": {"columns":["id"]},
+  "scraper.job_configurations.job_configurations_config_key_format": {"columns":["configKey"],"message":"config_key must be 1-100 characters of a-z, 0-9, _ . -, starting with a letter"},
+  "scraper.job_configurations.job_configurations_config_value_length": {"columns":["configValue"],"message":"config_value must be at most 10000 characters"},
+  "scraper.job_configurations.job_configurations_job_id_fkey": {"columns":["jobId"],"message":"job_id must reference an existing scraping job"},
+  "scraper.job_configurations.job_configurations_job_key_key": {"columns":["jobId","configKey"],"message":"this job already has a setting with this config_key"},
+  "scraper.job_configurations.job_configurations_pkey": {"columns":["id"]},
+  "scraper.metadata_tags.metadata_tags_artifact_id_fkey": {"columns":["artifactId"],"message":"artifact_id must reference an existing artifact"},
+  "scraper.metadata_tags.metadata_tags_artifact_type_key_key": {"columns":["artifactId","tagType","tagKey"],"message":"this artifact already has a tag of this tag_type and tag_key"},
+  "scraper.metadata_tags.metadata_tags_pkey": {"columns":["id"]},
+  "scraper.metadata_tags.metadata_tags_tag_key_length": {"columns":["tagKey"],"message":"tag_key must be 1-100 characters"},
+  "scraper.metadata_tags.metadata_tags_tag_type_check": {"columns":["tagType"],"message":"tag_type must be type, keyword, user or privacy"},
+  "scraper.metadata_tags.metadata_tags_tag_value_length": {"columns":["tagValue"],"message":"tag_value must be at most 2000 characters"},
+  "scraper.scraping_jobs.scraping_jobs_attempt_counted": {"columns":["status","attempts"],"message":"a running job must count its attempt"},
+  "scraper.scraping_jobs.scraping_jobs_attempts_nonnegative": {"columns":["attempts"],"message":"attempts cannot be negative"},
+  "scraper.scraping_jobs.scraping_jobs_completed_after_started": {"columns":["completedAt","startedAt"],"message":"completed_at cannot be before started_at"},
+  "scraper.scraping_jobs.scraping_jobs_completed_at_when_finished": {"columns":["status","completedAt"],"message":"completed_at must be set exactly when the job is completed or failed"},
+  "scraper.scraping_jobs.scraping_jobs_completed_full_progress": {"columns":["status","progress"],"message":"a completed job must be at progress 100"},
+  "scraper.scraping_jobs.scraping_jobs_error_message_length": {"columns":["errorMessage"],"message":"error_message must be 1-2000 characters"},
+  "scraper.scraping_jobs.scraping_jobs_error_message_when_failed": {"columns":["errorMessage","status"],"message":"error_message must be empty unless the job failed"},
+  "scraper.scraping_jobs.scraping_jobs_expanded_keywords_valid": {"columns":["expandedKeywords"],"message":"expanded_keywords must be at most 500 non-blank keywords of at most 200 characters each"},
+  "scraper.scraping_jobs.scraping_jobs_items_range": {"columns":["completedItems","totalItems"],"message":"completed_items must be between 0 and total_items"},
+  "scraper.scraping_jobs.scraping_jobs_job_type_check": {"columns":["jobType"],"message":"job_type must be web, paper or government"},
+  "scraper.scraping_jobs.scraping_jobs_keywords_valid": {"columns":["keywords"],"message":"keywords must be 1-100 non-blank keywords of at most 200 characters each"},
+  "scraper.scraping_jobs.scraping_jobs_last_error_length": {"columns":["lastError"],"message":"last_error must be 1-2000 characters"},
+  "scraper.scraping_jobs.scraping_jobs_lease_when_running": {"columns":["status","lockedBy","leaseToken","leaseExpiresAt","heartbeatAt"],"message":"a running job holds a lease (locked_by, lease_token, lease_expires_at, heartbeat_at) and no other job does"},
+  "scraper.scraping_jobs.scraping_jobs_locked_by_length": {"columns":["lockedBy"],"message":"locked_by must be 1-200 characters"},
+  "scraper.scraping_jobs.scraping_jobs_max_attempts_range": {"columns":["maxAttempts"],"message":"max_attempts must be between 1 and 100"},
+  "scraper.scraping_jobs.scraping_jobs_pkey": {"columns":["id"]},
+  "scraper.scraping_jobs.scraping_jobs_progress_range": {"columns":["progress"],"message":"progress must be between 0 and 100"},
+  "scraper.scraping_jobs.scraping_jobs_started_at_by_status": {"columns":["status","startedAt"],"message":"started_at must be empty while the job is pending and set once it is running or completed"},
+  "scraper.scraping_jobs.scraping_jobs_status_check": {"columns":["status"],"message":"status must be pending, running, completed or failed"},
+  "scraper.scraping_jobs.scraping_jobs_user_id_fkey": {"columns":["userId"],"message":"user_id must reference an existing user"},
   "socrates.documents.documents_content_summary_length": {"columns":["contentSummary"],"message":"content_summary must be at most 100000 characters"},
   "socrates.documents.documents_file_path_length": {"columns":["filePath"],"message":"file_path must be 1-500 characters"},
   "socrates.documents.documents_file_type_length": {"columns":["fileType"],"message":"file_type must be 1-50 characters"},
