@@ -210,9 +210,9 @@ comment on constraint reports_report_data_size on exportsathi.reports is 'report
 comment on constraint reports_completed_at_when_completed on exportsathi.reports is 'completed_at must be set exactly when the report is completed or archived';
 
 -- reports.list: a user's live reports newest first (keyset on id, time-ordered), one index per
--- filter shape; the first also serves the foreign key's cascades (its partial twin below
--- covers the deleted ones).
-create index reports_user_list_idx on exportsathi.reports (user_id, id desc) where deleted_at is null;
+-- filter shape. The first is not partial: it also serves the user foreign key's cascade, and
+-- the few soft-deleted rows it holds (purged after 30 days) are filtered on the way.
+create index reports_user_list_idx on exportsathi.reports (user_id, id desc);
 create index reports_user_status_list_idx on exportsathi.reports (user_id, status, id desc) where deleted_at is null;
 create index reports_user_hs_list_idx on exportsathi.reports (user_id, hs_code, id desc) where deleted_at is null;
 create index reports_user_country_list_idx on exportsathi.reports (user_id, destination_country, id desc) where deleted_at is null;

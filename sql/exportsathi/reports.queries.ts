@@ -394,12 +394,12 @@ export interface IListReportsQuery {
   result: IListReportsResult;
 }
 
-const listReportsIR: any = {"usedParamSet":{"userId":true,"before":true,"limit":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":374,"b":381}]},{"name":"before","required":false,"transform":{"type":"scalar"},"locs":[{"a":434,"b":440},{"a":514,"b":520}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":549,"b":555}]}],"statement":"-- One page of a user's live reports, newest first, before the cursor id; served by (user_id, id desc) where live. The cursor is a CASE, not coalesce: under RLS only leakproof conditions become index conditions.\nselect id, user_id, product_name, hs_code, destination_country, status, risk_score, completed_at, created_at, updated_at\nfrom exportsathi.reports\nwhere user_id = :userId!\n  and deleted_at is null\n  and id < case when cast(:before as uuid) is null then 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid else :before end\norder by id desc\nlimit :limit!"};
+const listReportsIR: any = {"usedParamSet":{"userId":true,"before":true,"limit":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":363,"b":370}]},{"name":"before","required":false,"transform":{"type":"scalar"},"locs":[{"a":423,"b":429},{"a":503,"b":509}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":538,"b":544}]}],"statement":"-- One page of a user's live reports, newest first, before the cursor id; served by (user_id, id desc). The cursor is a CASE, not coalesce: under RLS only leakproof conditions become index conditions.\nselect id, user_id, product_name, hs_code, destination_country, status, risk_score, completed_at, created_at, updated_at\nfrom exportsathi.reports\nwhere user_id = :userId!\n  and deleted_at is null\n  and id < case when cast(:before as uuid) is null then 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid else :before end\norder by id desc\nlimit :limit!"};
 
 /**
  * Query generated from SQL:
  * ```
- * -- One page of a user's live reports, newest first, before the cursor id; served by (user_id, id desc) where live. The cursor is a CASE, not coalesce: under RLS only leakproof conditions become index conditions.
+ * -- One page of a user's live reports, newest first, before the cursor id; served by (user_id, id desc). The cursor is a CASE, not coalesce: under RLS only leakproof conditions become index conditions.
  * select id, user_id, product_name, hs_code, destination_country, status, risk_score, completed_at, created_at, updated_at
  * from exportsathi.reports
  * where user_id = :userId!

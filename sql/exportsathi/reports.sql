@@ -57,7 +57,7 @@ returning id, user_id, product_name, product_description, product_image_url, ing
           destination_country, status, risk_score, estimated_cost, timeline_days, report_data, completed_at, created_at, updated_at;
 
 /* @name ListReports */
--- One page of a user's live reports, newest first, before the cursor id; served by (user_id, id desc) where live. The cursor is a CASE, not coalesce: under RLS only leakproof conditions become index conditions.
+-- One page of a user's live reports, newest first, before the cursor id; served by (user_id, id desc). The cursor is a CASE, not coalesce: under RLS only leakproof conditions become index conditions.
 select id, user_id, product_name, hs_code, destination_country, status, risk_score, completed_at, created_at, updated_at
 from exportsathi.reports
 where user_id = :userId!
