@@ -3,6 +3,7 @@ import type { Services } from '../server/context.js';
 import { seedComponentforge } from './componentforge.js';
 import { seedContext, type SeedContext, type SeededUser } from './context.js';
 import { seedCore } from './core.js';
+import { seedExportsathi } from './exportsathi.js';
 import { seedSocrates } from './socrates.js';
 import { seedVerificai } from './verificai.js';
 
@@ -12,6 +13,7 @@ const APP_SEEDS: Array<[string, AppSeed]> = [
   ['socrates', seedSocrates],
   ['componentforge', seedComponentforge],
   ['verificai', seedVerificai],
+  ['exportsathi', seedExportsathi],
 ];
 
 export async function seedAll(services: Services): Promise<Record<string, Record<string, number>>> {
