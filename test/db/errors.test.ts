@@ -119,7 +119,9 @@ describe('Postgres errors become tRPC errors that name the field and the rule', 
       await refused.end();
     }
 
-    const tiny = createPool(app.url, { DB_POOL_SIZE: 1, DB_POOL_TIMEOUT_MS: 100, DB_STATEMENT_TIMEOUT_MS: 0 }, app.services.log);
+    // The timeout also bounds opening the held connection (a SCRAM login), which takes longer than
+    // 100 ms on a loaded CI machine: wide enough for that, short enough for the wait that follows.
+    const tiny = createPool(app.url, { DB_POOL_SIZE: 1, DB_POOL_TIMEOUT_MS: 1500, DB_STATEMENT_TIMEOUT_MS: 0 }, app.services.log);
     const held = await tiny.connect();
     try {
       const err = await failure(createCallerFactory(probeRouter)(createContext({ ...app.services, pool: tiny }))
