@@ -738,7 +738,7 @@ create policy "The purge deletes soft-deleted reports"
 alter table exportsathi.certification_progress enable row level security;
 alter table exportsathi.certification_progress force row level security;
 
-create policy "Certifications of live reports: their owner and admins see them"
+create policy "Owners and admins see live reports' certifications"
   on exportsathi.certification_progress for select to app_request
   using (exists (select from exportsathi.reports r
                   where r.id = report_id and r.deleted_at is null
@@ -757,7 +757,7 @@ create policy "Certifications are updated by their report's owner"
 alter table exportsathi.generated_documents enable row level security;
 alter table exportsathi.generated_documents force row level security;
 
-create policy "Documents of live reports: their owner and admins see them"
+create policy "Owners and admins see live reports' documents"
   on exportsathi.generated_documents for select to app_request
   using (exists (select from exportsathi.reports r
                   where r.id = report_id and r.deleted_at is null
@@ -776,7 +776,7 @@ create policy "Documents are updated by their report's owner"
 alter table exportsathi.action_plan_progress enable row level security;
 alter table exportsathi.action_plan_progress force row level security;
 
-create policy "Plan tasks of live reports: their owner and admins see them"
+create policy "Owners and admins see live reports' plan tasks"
   on exportsathi.action_plan_progress for select to app_request
   using (exists (select from exportsathi.reports r
                   where r.id = report_id and r.deleted_at is null
@@ -795,7 +795,7 @@ create policy "Plan tasks are checked off by their report's owner"
 alter table exportsathi.chat_sessions enable row level security;
 alter table exportsathi.chat_sessions force row level security;
 
-create policy "Users see their own chats (about live reports); admins see all"
+create policy "Users see their own chats about live reports; admins all"
   on exportsathi.chat_sessions for select to app_request
   using ((user_id = (select core.current_user_id()) or (select core.is_admin()))
          and (report_id is null or exists (select from exportsathi.reports r where r.id = report_id and r.deleted_at is null)));
@@ -822,7 +822,7 @@ create policy "Messages are added to the caller's own chats"
 alter table exportsathi.finance_analysis enable row level security;
 alter table exportsathi.finance_analysis force row level security;
 
-create policy "Finance analyses of live reports: their owner and admins see them"
+create policy "Owners and admins see live reports' finance analyses"
   on exportsathi.finance_analysis for select to app_request
   using (exists (select from exportsathi.reports r
                   where r.id = report_id and r.deleted_at is null
@@ -841,7 +841,7 @@ create policy "Finance analyses are updated by their report's owner"
 alter table exportsathi.logistics_analysis enable row level security;
 alter table exportsathi.logistics_analysis force row level security;
 
-create policy "Logistics analyses of live reports: their owner and admins see them"
+create policy "Owners and admins see live reports' logistics analyses"
   on exportsathi.logistics_analysis for select to app_request
   using (exists (select from exportsathi.reports r
                   where r.id = report_id and r.deleted_at is null
