@@ -67,10 +67,17 @@
 --   resource_type (entity_table), resource_id (entity_id) and details; it records nothing else,
 --   so request code cannot forge the core's events (LOGIN, CONFIG_REVEAL, ...) through it.
 --
+--   indexes: jobs by keyword through one GIN index of (user_id, keywords) (btree_gin, a trusted
+--   extension of PostgreSQL's contrib, gives GIN the uuid equality); artifacts by title words
+--   through a GIN full-text index (English stemming).
+--
 --   all tables: RLS forced (owners their own rows, admins all, public artifacts as above), audit
 --   and updated_at triggers, an index for every foreign key and every list query.
 
 -- Up Migration
+
+-- GIN operator classes for scalar types (uuid here); a trusted extension, shipped with PostgreSQL.
+create extension if not exists btree_gin;
 
 -- ===== Keyword arrays =====
 create function scraper.keywords_valid(p_keywords text[], p_max int) returns boolean
@@ -177,8 +184,10 @@ comment on constraint scraping_jobs_attempt_counted on scraper.scraping_jobs is 
 create index scraping_jobs_user_list_idx on scraper.scraping_jobs (user_id, id desc);
 create index scraping_jobs_user_status_list_idx on scraper.scraping_jobs (user_id, status, id desc);
 create index scraping_jobs_user_type_list_idx on scraper.scraping_jobs (user_id, job_type, id desc);
--- jobs.list by keyword: keywords @> array[keyword] (GIN).
-create index scraping_jobs_keywords_idx on scraper.scraping_jobs using gin (keywords);
+-- jobs.list by keyword: user_id = ... and keywords @> array[keyword], both in one GIN index
+-- (btree_gin gives GIN the uuid equality), so a rare keyword among a user's many jobs is found
+-- without reading the others; the matches are then sorted newest first.
+create index scraping_jobs_user_keywords_idx on scraper.scraping_jobs using gin (user_id, keywords);
 -- The queue: pending jobs oldest first (ids are time-ordered), without reading the others.
 create index scraping_jobs_pending_idx on scraper.scraping_jobs (id) where status = 'pending';
 -- Reclaim: the expired leases, found without reading the rest of the table.
@@ -477,6 +486,54 @@ grant select, insert, delete on scraper.metadata_tags to app_request;
 -- Extractions are recorded once; they leave with their artifact.
 grant select, insert on scraper.content_extractions to app_request;
 
+-- ===== Keyword and title searches through their GIN indexes =====
+-- Under RLS only leakproof conditions may run before the policies' own, so they alone become
+-- index conditions; neither array containment (@>) nor a full-text match (@@) is leakproof, so a
+-- request's own query could never use these GIN indexes (it would walk the user's rows, or the
+-- whole table, filtering). These two functions find the matching ids as the owner, who reads
+-- every row through the policies below (the owner may disable RLS anyway: they give it
+-- nothing new), and apply the request's visibility rule themselves; the calling query then
+-- reads those ids under RLS as usual, newest first, a page at a time. They return every match
+-- (of the search, before the cursor), unordered: ordered by id with a LIMIT, or with the cursor
+-- among a user's jobs, the planner would rather walk the user's rows (or all rows) newest first
+-- hoping to meet 50 matches, which for a rare word reads them all.
+create policy "The search functions read every job"
+  on scraper.scraping_jobs for select to session_user using (true);
+create policy "The search functions read every artifact"
+  on scraper.artifacts for select to session_user using (true);
+
+create function scraper.jobs_with_keyword(p_user_id uuid, p_keyword text) returns setof uuid
+language sql stable security definer
+set search_path = pg_catalog, pg_temp
+as $$
+  select j.id
+    from scraper.scraping_jobs j
+   where j.user_id = p_user_id
+     and j.keywords @> array[p_keyword]
+     -- The select policy's rule: one's own jobs; an admin's, anyone's.
+     and (p_user_id = core.current_user_id() or core.is_admin())
+$$;
+comment on function scraper.jobs_with_keyword(uuid, text) is 'jobs.list by keyword: ids of a user''s jobs with the keyword, through the GIN index (the caller''s own, or any user''s for an admin)';
+
+create function scraper.artifacts_matching(p_terms text, p_before uuid) returns setof uuid
+language sql stable security definer
+set search_path = pg_catalog, pg_temp
+as $$
+  select a.id
+    from scraper.artifacts a
+   where to_tsvector('english'::regconfig, coalesce(a.title, '')) @@ websearch_to_tsquery('english'::regconfig, p_terms)
+     and a.id < coalesce(p_before, 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid)
+     -- The select policy's rule: one's own, an admin's all, and public ones without a privacy tag.
+     and (a.user_id = core.current_user_id() or core.is_admin()
+          or (a.is_public and not a.has_privacy_tag and core.current_user_id() is not null))
+$$;
+comment on function scraper.artifacts_matching(text, uuid) is 'artifacts.search: ids of the readable artifacts whose title matches a web-search query before a cursor, through the full-text index';
+
+revoke all on function scraper.jobs_with_keyword(uuid, text) from public;
+revoke all on function scraper.artifacts_matching(text, uuid) from public;
+grant execute on function scraper.jobs_with_keyword(uuid, text) to app_request;
+grant execute on function scraper.artifacts_matching(text, uuid) to app_request;
+
 -- ===== Audit of data access =====
 -- The log's action CHECK names every action; the Scraper's read events join the list. The
 -- partitions hold it as an inherited constraint, so this one change reaches them all (the
@@ -593,6 +650,9 @@ alter table core.audit_log add constraint audit_log_action_check check (action i
   'LOGIN', 'LOGIN_FAILED', 'LOGOUT', 'PASSWORD_CHANGE', 'SESSION_REVOKE', 'CONFIG_REVEAL'));
 comment on constraint audit_log_action_check on core.audit_log is 'action must be CREATE, UPDATE, DELETE or a named application event';
 
+drop function scraper.artifacts_matching(text, uuid);
+drop function scraper.jobs_with_keyword(uuid, text);
+
 drop table scraper.content_extractions;
 drop table scraper.metadata_tags;
 drop table scraper.artifacts;
@@ -600,3 +660,4 @@ drop table scraper.job_configurations;
 drop table scraper.scraping_jobs;
 drop function scraper.metadata_tags_privacy();
 drop function scraper.keywords_valid(text[], int);
+drop extension if exists btree_gin;

@@ -524,17 +524,16 @@ export interface ISearchArtifactsQuery {
   result: ISearchArtifactsResult;
 }
 
-const searchArtifactsIR: any = {"usedParamSet":{"terms":true,"before":true,"limit":true},"params":[{"name":"terms","required":true,"transform":{"type":"scalar"},"locs":[{"a":475,"b":481}]},{"name":"before","required":false,"transform":{"type":"scalar"},"locs":[{"a":510,"b":516},{"a":590,"b":596}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":625,"b":631}]}],"statement":"-- One page of the readable artifacts whose title matches a web-search query (English stemming), newest first, before the cursor id; found through the full-text index on title.\nselect id, job_id, user_id, artifact_type, source_url, title, content_hash, file_size, mime_type, minio_path, is_public,\n       has_privacy_tag, created_at, updated_at\nfrom scraper.artifacts\nwhere to_tsvector('english'::regconfig, coalesce(title, '')) @@ websearch_to_tsquery('english'::regconfig, :terms!)\n  and id < case when cast(:before as uuid) is null then 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid else :before end\norder by id desc\nlimit :limit!"};
+const searchArtifactsIR: any = {"usedParamSet":{"terms":true,"before":true,"limit":true},"params":[{"name":"terms","required":true,"transform":{"type":"scalar"},"locs":[{"a":540,"b":546}]},{"name":"before","required":false,"transform":{"type":"scalar"},"locs":[{"a":549,"b":555}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":583,"b":589}]}],"statement":"-- One page of the readable artifacts whose title matches a web-search query (English stemming), newest first, before the cursor id: the ids come from scraper.artifacts_matching (the full-text index, which RLS would keep a request's own query from), the rows are read under RLS by primary key.\nselect id, job_id, user_id, artifact_type, source_url, title, content_hash, file_size, mime_type, minio_path, is_public,\n       has_privacy_tag, created_at, updated_at\nfrom scraper.artifacts\nwhere id = any(array(select scraper.artifacts_matching(:terms!, :before)))\norder by id desc\nlimit :limit!"};
 
 /**
  * Query generated from SQL:
  * ```
- * -- One page of the readable artifacts whose title matches a web-search query (English stemming), newest first, before the cursor id; found through the full-text index on title.
+ * -- One page of the readable artifacts whose title matches a web-search query (English stemming), newest first, before the cursor id: the ids come from scraper.artifacts_matching (the full-text index, which RLS would keep a request's own query from), the rows are read under RLS by primary key.
  * select id, job_id, user_id, artifact_type, source_url, title, content_hash, file_size, mime_type, minio_path, is_public,
  *        has_privacy_tag, created_at, updated_at
  * from scraper.artifacts
- * where to_tsvector('english'::regconfig, coalesce(title, '')) @@ websearch_to_tsquery('english'::regconfig, :terms!)
- *   and id < case when cast(:before as uuid) is null then 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid else :before end
+ * where id = any(array(select scraper.artifacts_matching(:terms!, :before)))
  * order by id desc
  * limit :limit!
  * ```

@@ -102,12 +102,11 @@ order by t.artifact_id desc
 limit :limit!;
 
 /* @name SearchArtifacts */
--- One page of the readable artifacts whose title matches a web-search query (English stemming), newest first, before the cursor id; found through the full-text index on title.
+-- One page of the readable artifacts whose title matches a web-search query (English stemming), newest first, before the cursor id: the ids come from scraper.artifacts_matching (the full-text index, which RLS would keep a request's own query from), the rows are read under RLS by primary key.
 select id, job_id, user_id, artifact_type, source_url, title, content_hash, file_size, mime_type, minio_path, is_public,
        has_privacy_tag, created_at, updated_at
 from scraper.artifacts
-where to_tsvector('english'::regconfig, coalesce(title, '')) @@ websearch_to_tsquery('english'::regconfig, :terms!)
-  and id < case when cast(:before as uuid) is null then 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid else :before end
+where id = any(array(select scraper.artifacts_matching(:terms!, :before)))
 order by id desc
 limit :limit!;
 

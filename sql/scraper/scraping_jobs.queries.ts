@@ -413,17 +413,16 @@ export interface IListUserJobsByKeywordQuery {
   result: IListUserJobsByKeywordResult;
 }
 
-const listUserJobsByKeywordIR: any = {"usedParamSet":{"keyword":true,"userId":true,"before":true,"limit":true},"params":[{"name":"keyword","required":true,"transform":{"type":"scalar"},"locs":[{"a":452,"b":460}]},{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":488,"b":495}]},{"name":"before","required":false,"transform":{"type":"scalar"},"locs":[{"a":523,"b":529},{"a":603,"b":609}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":638,"b":644}]}],"statement":"-- One page of a user's jobs whose keywords contain :keyword, newest first, before the cursor id; found through the GIN index on keywords.\nselect id, user_id, job_type, keywords, expanded_keywords, status, progress, total_items, completed_items, error_message,\n       started_at, completed_at, attempts, max_attempts, locked_by, lease_expires_at, heartbeat_at, last_error, created_at, updated_at\nfrom scraper.scraping_jobs\nwhere keywords @> array[cast(:keyword! as text)]\n  and user_id = :userId!\n  and id < case when cast(:before as uuid) is null then 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid else :before end\norder by id desc\nlimit :limit!"};
+const listUserJobsByKeywordIR: any = {"usedParamSet":{"userId":true,"keyword":true,"before":true,"limit":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":613,"b":620}]},{"name":"keyword","required":true,"transform":{"type":"scalar"},"locs":[{"a":623,"b":631}]},{"name":"before","required":false,"transform":{"type":"scalar"},"locs":[{"a":662,"b":668},{"a":742,"b":748}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":777,"b":783}]}],"statement":"-- One page of a user's jobs whose keywords contain :keyword, newest first, before the cursor id: the ids come from scraper.jobs_with_keyword (the GIN index on (user_id, keywords), which RLS would keep a request's own query from), the rows are read under RLS by primary key.\nselect id, user_id, job_type, keywords, expanded_keywords, status, progress, total_items, completed_items, error_message,\n       started_at, completed_at, attempts, max_attempts, locked_by, lease_expires_at, heartbeat_at, last_error, created_at, updated_at\nfrom scraper.scraping_jobs\nwhere id = any(array(select scraper.jobs_with_keyword(:userId!, :keyword!)))\n  and id < case when cast(:before as uuid) is null then 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid else :before end\norder by id desc\nlimit :limit!"};
 
 /**
  * Query generated from SQL:
  * ```
- * -- One page of a user's jobs whose keywords contain :keyword, newest first, before the cursor id; found through the GIN index on keywords.
+ * -- One page of a user's jobs whose keywords contain :keyword, newest first, before the cursor id: the ids come from scraper.jobs_with_keyword (the GIN index on (user_id, keywords), which RLS would keep a request's own query from), the rows are read under RLS by primary key.
  * select id, user_id, job_type, keywords, expanded_keywords, status, progress, total_items, completed_items, error_message,
  *        started_at, completed_at, attempts, max_attempts, locked_by, lease_expires_at, heartbeat_at, last_error, created_at, updated_at
  * from scraper.scraping_jobs
- * where keywords @> array[cast(:keyword! as text)]
- *   and user_id = :userId!
+ * where id = any(array(select scraper.jobs_with_keyword(:userId!, :keyword!)))
  *   and id < case when cast(:before as uuid) is null then 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid else :before end
  * order by id desc
  * limit :limit!

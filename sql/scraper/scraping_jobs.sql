@@ -45,12 +45,11 @@ order by id desc
 limit :limit!;
 
 /* @name ListUserJobsByKeyword */
--- One page of a user's jobs whose keywords contain :keyword, newest first, before the cursor id; found through the GIN index on keywords.
+-- One page of a user's jobs whose keywords contain :keyword, newest first, before the cursor id: the ids come from scraper.jobs_with_keyword (the GIN index on (user_id, keywords), which RLS would keep a request's own query from), the rows are read under RLS by primary key.
 select id, user_id, job_type, keywords, expanded_keywords, status, progress, total_items, completed_items, error_message,
        started_at, completed_at, attempts, max_attempts, locked_by, lease_expires_at, heartbeat_at, last_error, created_at, updated_at
 from scraper.scraping_jobs
-where keywords @> array[cast(:keyword! as text)]
-  and user_id = :userId!
+where id = any(array(select scraper.jobs_with_keyword(:userId!, :keyword!)))
   and id < case when cast(:before as uuid) is null then 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid else :before end
 order by id desc
 limit :limit!;
