@@ -86,7 +86,7 @@ describe('ExportSathi over HTTP with the typed client', () => {
     expect(dashboard.logistics).not.toBeNull();
     const [chat] = (await api.chats.list.query({ reportId: report!.id })).items;
     const messages = (await api.chats.messages.query({ sessionId: chat!.id })).items;
-    expect(messages.filter((m) => m.role === 'assistant').every((m) => m.citations.length > 0)).toBe(true);
+    expect(messages.filter((m) => m.role === 'assistant').every((m) => Array.isArray(m.citations) && m.citations.length > 0)).toBe(true);
     expect(await api.metrics.get.query()).toMatchObject({ reportsGenerated: 1, certificationsCompleted: 1, costSavings: '8000.00', tasksCompleted: 4, questionsAsked: 2 });
   });
 });
