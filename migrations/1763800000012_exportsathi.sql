@@ -62,7 +62,15 @@
 --
 --   finance_analysis (9): working_capital_data, rodtep_benefit_data, gst_refund_data: JSON
 --   objects encrypted by the application (requirement 17.2), so stored as enc:v2 text envelopes,
---   not jsonb (the database never sees the figures); currency ISO 4217 (INR by default).
+--   not jsonb (the database never sees the figures); currency ISO 4217 (INR by default);
+--   analysis_note at most 2000 characters. Several analyses per report (history): lists and
+--   the dashboard take the newest.
+--
+--   key rotation (requirement 17.2): `keys:rotate` reaches every encrypted row, those of
+--   soft-deleted reports included, through two SECURITY DEFINER functions owned by app_auth
+--   (exportsathi.encrypted_pending, exportsathi.encrypted_replace: a compare-and-swap), like the
+--   purge (exportsathi.purge_deleted_reports). app_auth's policies and column grants here serve
+--   these functions only; the request role may call none of them.
 --
 --   logistics_analysis (8): shipping_mode LCL or FCL; cargo_volume_cbm > 0; rms_probability
 --   0-1 (the customs Risk Management System's chance of an examination); freight_estimate >= 0.

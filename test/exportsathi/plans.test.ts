@@ -21,8 +21,8 @@ const ID = '01900000-0000-7000-8000-000000000001';
 const ENC = 'enc:v2:0123456789abcdef:aXY:dGFn:ZGF0YQ';
 
 // Rows written straight in, triggers off (no audit, no metrics): only the statistics matter.
-// 300 users with 20 reports each, every report with 20 documents and 2 chats of 20 messages;
-// the first 1000 reports with 60 finance and 60 logistics analyses.
+// 300 users with 20 reports each, every report with 2 chats; the first 1000 reports with 60
+// documents, finance and logistics analyses each, the first 2000 chats with 60 messages.
 const FILL = `
 begin;
 set local session_replication_role = replica;
@@ -35,7 +35,7 @@ insert into exportsathi.reports (user_id, product_name, hs_code, destination_cou
          case when k = 20 then now() end
     from core.users u, generate_series(1, 20) k where u.email like 'esplan%';
 insert into exportsathi.generated_documents (report_id, document_type, title, content)
-  select r.id, 'packing_list', 'd' || k, 'x' from exportsathi.reports r, generate_series(1, 20) k;
+  select r.id, 'packing_list', 'd' || k, 'x' from (select id from exportsathi.reports order by id limit 1000) r, generate_series(1, 60) k;
 insert into exportsathi.finance_analysis (report_id, working_capital_data, rodtep_benefit_data, gst_refund_data)
   select r.id, '${ENC}', '${ENC}', '${ENC}' from (select id from exportsathi.reports order by id limit 1000) r, generate_series(1, 60) k;
 insert into exportsathi.logistics_analysis (report_id, shipping_mode, cargo_volume_cbm, rms_probability, freight_estimate)
@@ -43,7 +43,7 @@ insert into exportsathi.logistics_analysis (report_id, shipping_mode, cargo_volu
 insert into exportsathi.chat_sessions (user_id, report_id)
   select r.user_id, r.id from exportsathi.reports r, generate_series(1, 2) k;
 insert into exportsathi.chat_messages (session_id, role, content)
-  select s.id, 'user', 'q' || k from exportsathi.chat_sessions s, generate_series(1, 20) k;
+  select s.id, 'user', 'q' || k from (select id from exportsathi.chat_sessions order by id limit 2000) s, generate_series(1, 60) k;
 commit;
 analyze core.users, exportsathi.reports, exportsathi.generated_documents, exportsathi.finance_analysis,
         exportsathi.logistics_analysis, exportsathi.chat_sessions, exportsathi.chat_messages;
@@ -65,7 +65,7 @@ beforeAll(async () => {
   );
   report = picked.rows[0]!.id;
   user = picked.rows[0]!.user_id;
-  chat = (await app.sql<{ id: string }>(`select id from exportsathi.chat_sessions where report_id = $1 limit 1`, [report])).rows[0]!.id;
+  chat = (await app.sql<{ id: string }>(`select s.id from exportsathi.chat_sessions s where s.report_id = $1 and exists (select from exportsathi.chat_messages m where m.session_id = s.id) limit 1`, [report])).rows[0]!.id;
 });
 
 interface Runnable {
