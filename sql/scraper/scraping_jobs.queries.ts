@@ -624,6 +624,96 @@ const claimPendingJobsIR: any = {"usedParamSet":{"workerId":true,"leaseSeconds":
 export const claimPendingJobs = new PreparedQuery<IClaimPendingJobsParams,IClaimPendingJobsResult>(claimPendingJobsIR);
 
 
+/** 'ClaimUserJobs' parameters type */
+export interface IClaimUserJobsParams {
+  leaseSeconds: number;
+  limit: NumberOrString;
+  userId: string;
+  workerId: string;
+}
+
+/** 'ClaimUserJobs' return type */
+export interface IClaimUserJobsResult {
+  /** How many times a worker has claimed the job */
+  attempts: number;
+  /** Items scraped so far, at most total_items; added to atomically */
+  completedItems: number;
+  createdAt: Date;
+  /** Keywords the system added (synonyms, translations): up to 500 */
+  expandedKeywords: stringArray | null;
+  /** When the worker last renewed its lease (or claimed) */
+  heartbeatAt: Date;
+  id: string;
+  /** web, paper or government */
+  jobType: string;
+  /** What to search for: 1-100 non-blank keywords of at most 200 characters */
+  keywords: stringArray;
+  /** Why the latest attempt ended without completing; kept through retries */
+  lastError: string | null;
+  /** The lease ends here unless renewed by a heartbeat; after it the job may be reclaimed */
+  leaseExpiresAt: Date;
+  /** Secret of the current claim: heartbeat, progress, complete and fail must present it */
+  leaseToken: string;
+  /** The worker holding the lease (its own name for itself); set only while running */
+  lockedBy: string;
+  /** Claims whose lease may expire before the job is failed for good */
+  maxAttempts: number;
+  /** Percent done, 0-100; 100 when completed */
+  progress: number;
+  /** When the current or last attempt started; NULL while pending */
+  startedAt: Date;
+  /** pending (queued), running (claimed under a lease), completed or failed (final) */
+  status: string;
+  /** Items the worker expects to scrape */
+  totalItems: number;
+  updatedAt: Date;
+  userId: string;
+}
+
+/** 'ClaimUserJobs' query type */
+export interface IClaimUserJobsQuery {
+  params: IClaimUserJobsParams;
+  result: IClaimUserJobsResult;
+}
+
+const claimUserJobsIR: any = {"usedParamSet":{"workerId":true,"leaseSeconds":true,"userId":true,"limit":true},"params":[{"name":"workerId","required":true,"transform":{"type":"scalar"},"locs":[{"a":495,"b":504}]},{"name":"leaseSeconds","required":true,"transform":{"type":"scalar"},"locs":[{"a":601,"b":614}]},{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":726,"b":733}]},{"name":"limit","required":true,"transform":{"type":"scalar"},"locs":[{"a":784,"b":790}]}],"statement":"-- Moves the oldest pending jobs of one user, up to :limit, to running under a lease for :workerId (attempt counted, a fresh lease token each, started now) and returns them oldest first (a worker dedicated to one user's jobs); rows another worker has locked are skipped, so no two workers get the same job; served by (user_id, status, id desc).\nwith claimed as (\n  update scraper.scraping_jobs\n  set status = 'running',\n      started_at = now(),\n      attempts = attempts + 1,\n      locked_by = :workerId!,\n      lease_token = gen_random_uuid(),\n      lease_expires_at = now() + make_interval(secs => :leaseSeconds!),\n      heartbeat_at = now()\n  where id in (\n    select id\n    from scraper.scraping_jobs\n    where user_id = :userId! and status = 'pending'\n    order by id\n    limit :limit!\n    for update skip locked\n  )\n  returning id, user_id, job_type, keywords, expanded_keywords, status, progress, total_items, completed_items, started_at,\n            attempts, max_attempts, locked_by, lease_token, lease_expires_at, heartbeat_at, last_error, created_at, updated_at\n)\nselect id as \"id!\", user_id as \"user_id!\", job_type as \"job_type!\", keywords as \"keywords!\", expanded_keywords,\n       status as \"status!\", progress as \"progress!\", total_items as \"total_items!\", completed_items as \"completed_items!\",\n       started_at as \"started_at!\", attempts as \"attempts!\", max_attempts as \"max_attempts!\", locked_by as \"locked_by!\",\n       lease_token as \"lease_token!\", lease_expires_at as \"lease_expires_at!\", heartbeat_at as \"heartbeat_at!\", last_error,\n       created_at as \"created_at!\", updated_at as \"updated_at!\"\nfrom claimed\norder by id"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * -- Moves the oldest pending jobs of one user, up to :limit, to running under a lease for :workerId (attempt counted, a fresh lease token each, started now) and returns them oldest first (a worker dedicated to one user's jobs); rows another worker has locked are skipped, so no two workers get the same job; served by (user_id, status, id desc).
+ * with claimed as (
+ *   update scraper.scraping_jobs
+ *   set status = 'running',
+ *       started_at = now(),
+ *       attempts = attempts + 1,
+ *       locked_by = :workerId!,
+ *       lease_token = gen_random_uuid(),
+ *       lease_expires_at = now() + make_interval(secs => :leaseSeconds!),
+ *       heartbeat_at = now()
+ *   where id in (
+ *     select id
+ *     from scraper.scraping_jobs
+ *     where user_id = :userId! and status = 'pending'
+ *     order by id
+ *     limit :limit!
+ *     for update skip locked
+ *   )
+ *   returning id, user_id, job_type, keywords, expanded_keywords, status, progress, total_items, completed_items, started_at,
+ *             attempts, max_attempts, locked_by, lease_token, lease_expires_at, heartbeat_at, last_error, created_at, updated_at
+ * )
+ * select id as "id!", user_id as "user_id!", job_type as "job_type!", keywords as "keywords!", expanded_keywords,
+ *        status as "status!", progress as "progress!", total_items as "total_items!", completed_items as "completed_items!",
+ *        started_at as "started_at!", attempts as "attempts!", max_attempts as "max_attempts!", locked_by as "locked_by!",
+ *        lease_token as "lease_token!", lease_expires_at as "lease_expires_at!", heartbeat_at as "heartbeat_at!", last_error,
+ *        created_at as "created_at!", updated_at as "updated_at!"
+ * from claimed
+ * order by id
+ * ```
+ */
+export const claimUserJobs = new PreparedQuery<IClaimUserJobsParams,IClaimUserJobsResult>(claimUserJobsIR);
+
+
 /** 'HeartbeatJob' parameters type */
 export interface IHeartbeatJobParams {
   id: string;

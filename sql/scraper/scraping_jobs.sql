@@ -104,6 +104,36 @@ select id as "id!", user_id as "user_id!", job_type as "job_type!", keywords as 
 from claimed
 order by id;
 
+/* @name ClaimUserJobs */
+-- Moves the oldest pending jobs of one user, up to :limit, to running under a lease for :workerId (attempt counted, a fresh lease token each, started now) and returns them oldest first (a worker dedicated to one user's jobs); rows another worker has locked are skipped, so no two workers get the same job; served by (user_id, status, id desc).
+with claimed as (
+  update scraper.scraping_jobs
+  set status = 'running',
+      started_at = now(),
+      attempts = attempts + 1,
+      locked_by = :workerId!,
+      lease_token = gen_random_uuid(),
+      lease_expires_at = now() + make_interval(secs => :leaseSeconds!),
+      heartbeat_at = now()
+  where id in (
+    select id
+    from scraper.scraping_jobs
+    where user_id = :userId! and status = 'pending'
+    order by id
+    limit :limit!
+    for update skip locked
+  )
+  returning id, user_id, job_type, keywords, expanded_keywords, status, progress, total_items, completed_items, started_at,
+            attempts, max_attempts, locked_by, lease_token, lease_expires_at, heartbeat_at, last_error, created_at, updated_at
+)
+select id as "id!", user_id as "user_id!", job_type as "job_type!", keywords as "keywords!", expanded_keywords,
+       status as "status!", progress as "progress!", total_items as "total_items!", completed_items as "completed_items!",
+       started_at as "started_at!", attempts as "attempts!", max_attempts as "max_attempts!", locked_by as "locked_by!",
+       lease_token as "lease_token!", lease_expires_at as "lease_expires_at!", heartbeat_at as "heartbeat_at!", last_error,
+       created_at as "created_at!", updated_at as "updated_at!"
+from claimed
+order by id;
+
 /* @name HeartbeatJob */
 -- Renews the lease of a job for the worker holding it (its lease token), until it is reclaimed; no row for anyone else.
 update scraper.scraping_jobs

@@ -4,6 +4,7 @@ import { seedComponentforge } from './componentforge.js';
 import { seedContext, type SeedContext, type SeededUser } from './context.js';
 import { seedCore } from './core.js';
 import { seedExportsathi } from './exportsathi.js';
+import { seedScraper } from './scraper.js';
 import { seedSocrates } from './socrates.js';
 import { seedVerificai } from './verificai.js';
 
@@ -13,6 +14,7 @@ const APP_SEEDS: Array<[string, AppSeed]> = [
   ['socrates', seedSocrates],
   ['componentforge', seedComponentforge],
   ['verificai', seedVerificai],
+  ['scraper', seedScraper],
   ['exportsathi', seedExportsathi],
 ];
 

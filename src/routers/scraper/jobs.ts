@@ -8,6 +8,7 @@ import { deleteJobConfiguration, listJobConfigurations, setJobConfiguration } fr
 import {
   cancelJob,
   claimPendingJobs,
+  claimUserJobs,
   completeJob,
   deleteJob,
   failJob,
@@ -184,15 +185,24 @@ export const jobsRouter = router({
   configure: configureRouter,
 
   /**
-   * Admins (the workers): claim up to `limit` of the oldest pending jobs, moving them to running
+   * Admins (the workers): claim up to `limit` of the oldest pending jobs (of one user when
+   * `userId` is given: a worker dedicated to one account), moving them to running
    * under a lease for `workerId` (each with its own leaseToken). Concurrent workers never get
    * the same job (SKIP LOCKED). Expired leases are reclaimed first.
    */
   claim: adminProcedure
-    .input(z.object({ limit: z.number().int().min(1).max(100).default(10), workerId: workerIdInput, leaseSeconds: leaseSecondsInput }))
+    .input(
+      z.object({
+        limit: z.number().int().min(1).max(100).default(10),
+        workerId: workerIdInput,
+        leaseSeconds: leaseSecondsInput,
+        userId: z.uuid().optional(),
+      }),
+    )
     .mutation(async ({ ctx, input }) => {
       await reclaimStaleJobs.run({ limit: RECLAIM_BATCH }, ctx.db);
-      return claimPendingJobs.run({ limit: input.limit, workerId: input.workerId, leaseSeconds: input.leaseSeconds ?? JOB_LEASE_SECONDS }, ctx.db);
+      const params = { limit: input.limit, workerId: input.workerId, leaseSeconds: input.leaseSeconds ?? JOB_LEASE_SECONDS };
+      return input.userId ? claimUserJobs.run({ ...params, userId: input.userId }, ctx.db) : claimPendingJobs.run(params, ctx.db);
     }),
 
   /** Admins (workers): renew the lease of a job this worker holds; CONFLICT once it was reclaimed or finished. */
