@@ -19,6 +19,7 @@ import { benchRequestPath } from './request-path.js';
 import { benchChunkInsert } from './chunk-insert.js';
 import { benchConversationRead } from './conversation-read.js';
 import { benchVerificaiFiles } from './verificai-files.js';
+import { benchScraperIngest } from './scraper-ingest.js';
 
 async function openBenchDatabase(): Promise<{ db: BenchDatabase; close: () => Promise<void> }> {
   if (process.env.DATABASE_URL) return { db: { ownerUrl: process.env.DATABASE_URL }, close: async () => {} };
@@ -51,6 +52,7 @@ async function main(): Promise<void> {
       await benchConversationRead(db, services),
     );
     printTable('VerificAI bulk file registration, 10,000 files per call (ratio against raw pg multi-row INSERT)', await benchVerificaiFiles(db, services));
+    printTable('Scraper bulk ingest, 1,000 artifacts with 2 tags and an extraction each per call (ratio against raw pg multi-row INSERTs)', await benchScraperIngest(db, services));
   } finally {
     await pool.end();
     await close();
