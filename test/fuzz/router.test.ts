@@ -287,6 +287,9 @@ describe('fuzzing', () => {
     expect(judge({ status: 405, text: error(`Unsupported POST-request to query procedure at path "${path}"`) }, path)).toBeUndefined();
     expect(judge({ status: 400, text: error('(input): Unrecognized key: "$1"') }, path, ['$1'])).toBeUndefined();
     expect(judge({ status: 400, text: error('(input): Unrecognized key: "$1"') }, path, [])).toMatch(/^SQL/);
+    expect(judge({ status: 404, text: error("tag type/'); drop table core.users; -- not found") }, path, ["'); drop table core.users; --"])).toBeUndefined();
+    // ...but Postgres's words around them still count.
+    expect(judge({ status: 400, text: error('invalid input syntax for type uuid: "$1"') }, path, ['$1'])).toMatch(/internals/);
   });
 
   describe(`every procedure over HTTP as anonymous, user and admin (seed ${SEED}, ${RUNS} runs each)`, () => {

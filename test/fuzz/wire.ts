@@ -306,7 +306,13 @@ export function judge(answer: Answer, path = '', echoes: readonly string[] = [])
   }
   // tRPC names the procedure called in some messages ("Unsupported GET-request to ... at path").
   if (path) scanned = scanned.split(path).join('…');
-  for (const echo of echoes) scanned = scanned.split(JSON.stringify(`"${echo}"`).slice(1, -1)).join('\\"…\\"');
+  // The caller's own strings, quoted or not ("tag type/<key> not found"), longest first, where
+  // they stand as words of their own: an echoed "in" must not break up "invalid input syntax".
+  for (const echo of [...new Set(echoes)].filter((e) => e.length > 1).sort((a, b) => b.length - a.length)) {
+    // Every regex metacharacter as \uXXXX: valid in a `u` pattern, which \p{L} needs.
+    const escaped = JSON.stringify(echo).slice(1, -1).replace(/[.*+?^${}()|[\]\\/-]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    scanned = scanned.replace(new RegExp(`(?<![\\p{L}\\p{N}_])${escaped}(?![\\p{L}\\p{N}_])`, 'gu'), '…');
+  }
   for (const [kind, pattern] of LEAKS) {
     const match = scanned.match(pattern);
     if (match) return `${kind} in the answer: …${context(scanned, match.index ?? 0)}…`;
