@@ -101,7 +101,7 @@ describe('the Scraper over HTTP with the typed client', () => {
       const api = createClient(base, { token: (await signIn()).token }).scraper;
       const refused = await api.jobs.create.mutate({ jobType: 'web', keywords: ['x'] }).catch((e: unknown) => e);
       expect(refused).toBeInstanceOf(TRPCClientError);
-      const data = (refused as TRPCClientError<never>).data as { code: string; retryAfterSeconds: number };
+      const data = (refused as TRPCClientError<never>).data as unknown as { code: string; retryAfterSeconds: number };
       expect(data.code).toBe('TOO_MANY_REQUESTS');
       expect(data.retryAfterSeconds).toBeGreaterThanOrEqual(1);
       expect(data.retryAfterSeconds).toBeLessThanOrEqual(60);
