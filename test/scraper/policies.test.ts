@@ -91,8 +91,8 @@ describe('audit copies and cascades', () => {
       [artifactId],
     );
     expect(rows).toHaveLength(1);
-    expect(rows[0].new_value.extracted_data).toBe('[redacted]');
-    expect(rows[0].new_value.extraction_type).toBe('text');
+    expect(rows[0]!.new_value.extracted_data).toBe('[redacted]');
+    expect(rows[0]!.new_value.extraction_type).toBe('text');
     // An artifact without a job goes with its user (ON DELETE CASCADE on user_id).
     await app.sqlAsAdmin(`insert into scraper.artifacts (user_id, artifact_type, content_hash, minio_path) values ($1, 'paper', $2, 'bucket/jobless.pdf')`, [user.id, sha256('jobless')]);
     await app.sqlAsAdmin(`delete from core.users where id = $1`, [user.id]);
