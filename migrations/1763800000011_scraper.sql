@@ -65,7 +65,14 @@
 --   audit of data access: scraper.audit_access records the Scraper's own read events
 --   (ARTIFACT_READ, EXTRACTIONS_READ, JOB_EXPORT) in core.audit_log, with the seed's action,
 --   resource_type (entity_table), resource_id (entity_id) and details; it records nothing else,
---   so request code cannot forge the core's events (LOGIN, CONFIG_REVEAL, ...) through it.
+--   so request code cannot forge the core's events (LOGIN, CONFIG_REVEAL, ...) through it. The
+--   log's action CHECK lists the three; reverting stops while such events exist (audit rows are
+--   not deleted to make a migration pass).
+--
+--   searches: under RLS only leakproof conditions become index conditions, and neither @> nor
+--   @@ is, so scraper.jobs_with_keyword and scraper.artifacts_matching (SECURITY DEFINER, as the
+--   owner, who reads jobs and artifacts through select policies of its own) find the matching
+--   ids through the GIN indexes and apply the select policies' rule themselves.
 --
 --   indexes: jobs by keyword through one GIN index of (user_id, keywords) (btree_gin, a trusted
 --   extension of PostgreSQL's contrib, gives GIN the uuid equality); artifacts by title words
