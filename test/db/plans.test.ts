@@ -7,7 +7,6 @@
  * sequential scan or a sort of the owner's rows would be chosen if the index did not fit, so a
  * query whose filters or cursor are not index conditions fails here.
  */
-import type { IDatabaseConnection } from '@pgtyped/runtime';
 import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { listActiveConversations, listUserConversations } from '../../sql/componentforge/conversations.queries.js';
@@ -31,8 +30,11 @@ import { listMessages } from '../../sql/socrates/messages.queries.js';
 import { listProjects, listProjectsByStatus } from '../../sql/socrates/projects.queries.js';
 import { listSessions, listSessionsByStatus, listSessionsInProject } from '../../sql/socrates/sessions.queries.js';
 import { useTestApp } from '../support/app.js';
+import { genericPlan as planAs, indexCondition, type Runnable } from '../support/plans.js';
 
 const app = useTestApp();
+const genericPlan = (query: Runnable, params: Record<string, unknown>, actor: { id: string; role: 'user' | 'admin' }) =>
+  planAs(app.superUrl, query, params, actor);
 const ID = '01900000-0000-7000-8000-000000000001';
 
 // Rows written straight in, triggers off (no audit): only the statistics matter. 2,000 users
@@ -118,58 +120,6 @@ beforeAll(async () => {
   user = rows.find((r) => r.role === 'user')!.id;
   admin = rows.find((r) => r.role === 'admin')!.id;
 });
-
-interface Runnable {
-  run(params: never, connection: IDatabaseConnection): Promise<unknown>;
-}
-
-/** A parameter value as an SQL literal, for EXECUTE's argument list. */
-function literal(value: unknown): string {
-  if (value === null || value === undefined) return 'null';
-  if (Array.isArray(value)) return pg.escapeLiteral(`{${value.join(',')}}`);
-  return pg.escapeLiteral(String(value));
-}
-
-let statement = 0;
-
-/**
- * The generic plan of a generated query run as `actor` (RLS applies), as EXPLAIN prints it.
- * The statement text is the one PgTyped sends, captured from the query's own run().
- */
-async function genericPlan(query: Runnable, params: Record<string, unknown>, actor: { id: string; role: 'user' | 'admin' }): Promise<string> {
-  let text = '';
-  let values: unknown[] = [];
-  await query.run(params as never, {
-    async query(t: string, v: unknown[]) {
-      text = t;
-      values = v;
-      return { rows: [], rowCount: 0 };
-    },
-  });
-  const client = new pg.Client({ connectionString: app.superUrl });
-  await client.connect();
-  try {
-    await client.query('begin');
-    await client.query('set local role app_request');
-    await client.query(`select set_config('app.user_id', $1, true), set_config('app.user_role', $2, true)`, [actor.id, actor.role]);
-    await client.query('set local plan_cache_mode = force_generic_plan');
-    statement += 1;
-    await client.query(`prepare plan_${statement} as ${text}`);
-    const { rows } = await client.query<{ 'QUERY PLAN': string }>(`explain (costs off) execute plan_${statement}(${values.map(literal).join(', ')})`);
-    return rows.map((row) => row['QUERY PLAN']).join('\n');
-  } finally {
-    await client.query('rollback');
-    await client.end();
-  }
-}
-
-/** The Index Cond of the scan using `index` (the line after its "using" line). */
-function indexCondition(plan: string, index: string): string {
-  const lines = plan.split('\n');
-  const at = lines.findIndex((line) => new RegExp(`Index (Only )?Scan( Backward)? using ${index} on`).test(line));
-  if (at < 0) return '';
-  return lines.slice(at + 1).find((line) => line.trim().startsWith('Index Cond:'))?.trim() ?? '';
-}
 
 const asUser = () => ({ id: user, role: 'user' as const });
 const asAdmin = () => ({ id: admin, role: 'admin' as const });

@@ -5,7 +5,6 @@
  * and EXPLAIN EXECUTE (EXPLAIN (GENERIC_PLAN) does not exist on PostgreSQL 15). The tables
  * hold enough rows that a sequential scan or a sort would be chosen if the index did not fit.
  */
-import type { IDatabaseConnection } from '@pgtyped/runtime';
 import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { listChats, listReportChats } from '../../sql/exportsathi/chat_sessions.queries.js';
@@ -15,8 +14,11 @@ import { listDocuments } from '../../sql/exportsathi/generated_documents.queries
 import { listLogistics } from '../../sql/exportsathi/logistics_analysis.queries.js';
 import { listReports, listReportsByCountry, listReportsByHsCode, listReportsByStatus, reportAnalytics } from '../../sql/exportsathi/reports.queries.js';
 import { useTestApp } from '../support/app.js';
+import { genericPlan as planAs, indexCondition, type Runnable } from '../support/plans.js';
 
 const app = useTestApp();
+const genericPlan = (query: Runnable, params: Record<string, unknown>, actor: { id: string; role: 'user' | 'admin' }) =>
+  planAs(app.superUrl, query, params, actor);
 const ID = '01900000-0000-7000-8000-000000000001';
 const ENC = 'enc:v2:0123456789abcdef:aXY:dGFn:ZGF0YQ';
 
@@ -67,55 +69,6 @@ beforeAll(async () => {
   user = picked.rows[0]!.user_id;
   chat = (await app.sql<{ id: string }>(`select s.id from exportsathi.chat_sessions s where s.report_id = $1 and exists (select from exportsathi.chat_messages m where m.session_id = s.id) limit 1`, [report])).rows[0]!.id;
 });
-
-interface Runnable {
-  run(params: never, connection: IDatabaseConnection): Promise<unknown>;
-}
-
-function literal(value: unknown): string {
-  if (value === null || value === undefined) return 'null';
-  if (value instanceof Date) return pg.escapeLiteral(value.toISOString());
-  return pg.escapeLiteral(String(value));
-}
-
-let statement = 0;
-
-/** The generic plan of a generated query run as `actor` (RLS applies), as EXPLAIN prints it. */
-async function genericPlan(query: Runnable, params: Record<string, unknown>, actor: { id: string; role: 'user' | 'admin' }): Promise<string> {
-  let text = '';
-  let values: unknown[] = [];
-  await query.run(params as never, {
-    async query(t: string, v: unknown[]) {
-      text = t;
-      values = v;
-      return { rows: [], rowCount: 0 };
-    },
-  });
-  const client = new pg.Client({ connectionString: app.superUrl });
-  await client.connect();
-  try {
-    await client.query('begin');
-    await client.query('set local role app_request');
-    await client.query(`select set_config('app.user_id', $1, true), set_config('app.user_role', $2, true)`, [actor.id, actor.role]);
-    await client.query('set local plan_cache_mode = force_generic_plan');
-    statement += 1;
-    await client.query(`prepare esplan_${statement} as ${text}`);
-    const args = values.length ? `(${values.map(literal).join(', ')})` : '';
-    const { rows } = await client.query<{ 'QUERY PLAN': string }>(`explain (costs off) execute esplan_${statement}${args}`);
-    return rows.map((row) => row['QUERY PLAN']).join('\n');
-  } finally {
-    await client.query('rollback');
-    await client.end();
-  }
-}
-
-/** The Index Cond of the scan using `index` (the lines after its "using" line). */
-function indexCondition(plan: string, index: string): string {
-  const lines = plan.split('\n');
-  const at = lines.findIndex((line) => new RegExp(`Index (Only )?Scan( Backward)? using ${index} on`).test(line));
-  if (at < 0) return '';
-  return lines.slice(at + 1).find((line) => line.trim().startsWith('Index Cond:'))?.trim() ?? '';
-}
 
 const asUser = () => ({ id: user, role: 'user' as const });
 const asAdmin = () => ({ id: admin, role: 'admin' as const });

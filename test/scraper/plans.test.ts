@@ -5,7 +5,6 @@
  * EXPLAIN EXECUTE (EXPLAIN (GENERIC_PLAN) does not exist on PostgreSQL 15). The tables hold
  * enough rows that a sequential scan or a sort would be chosen if the index did not fit.
  */
-import type { IDatabaseConnection } from '@pgtyped/runtime';
 import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -27,8 +26,11 @@ import {
   reclaimStaleJobs,
 } from '../../sql/scraper/scraping_jobs.queries.js';
 import { useTestApp } from '../support/app.js';
+import { genericPlan as planAs, indexCondition, type Runnable } from '../support/plans.js';
 
 const app = useTestApp();
+const genericPlan = (query: Runnable, params: Record<string, unknown>, actor: { id: string; role: 'user' | 'admin' }) =>
+  planAs(app.superUrl, query, params, actor);
 const ID = '01900000-0000-7000-8000-000000000001';
 
 // Rows written straight in, triggers off (no audit): only the statistics matter. 100 users; 20
@@ -77,55 +79,6 @@ beforeAll(async () => {
   job = (await app.sql<{ id: string }>(`select job_id as id from scraper.artifacts where user_id = $1 limit 1`, [user])).rows[0]!.id;
   artifact = (await app.sql<{ id: string }>(`select id from scraper.artifacts where job_id = $1 limit 1`, [job])).rows[0]!.id;
 });
-
-interface Runnable {
-  run(params: never, connection: IDatabaseConnection): Promise<unknown>;
-}
-
-function literal(value: unknown): string {
-  if (value === null || value === undefined) return 'null';
-  if (Array.isArray(value)) return pg.escapeLiteral(`{${value.join(',')}}`);
-  return pg.escapeLiteral(String(value));
-}
-
-let statement = 0;
-
-/** The generic plan of a generated query run as `actor` (RLS applies), as EXPLAIN prints it. */
-async function genericPlan(query: Runnable, params: Record<string, unknown>, actor: { id: string; role: 'user' | 'admin' }): Promise<string> {
-  let text = '';
-  let values: unknown[] = [];
-  await query.run(params as never, {
-    async query(t: string, v: unknown[]) {
-      text = t;
-      values = v;
-      return { rows: [], rowCount: 0 };
-    },
-  });
-  const client = new pg.Client({ connectionString: app.superUrl });
-  await client.connect();
-  try {
-    await client.query('begin');
-    await client.query('set local role app_request');
-    await client.query(`select set_config('app.user_id', $1, true), set_config('app.user_role', $2, true)`, [actor.id, actor.role]);
-    await client.query('set local plan_cache_mode = force_generic_plan');
-    statement += 1;
-    await client.query(`prepare splan_${statement} as ${text}`);
-    const args = values.length ? `(${values.map(literal).join(', ')})` : '';
-    const { rows } = await client.query<{ 'QUERY PLAN': string }>(`explain (costs off) execute splan_${statement}${args}`);
-    return rows.map((row) => row['QUERY PLAN']).join('\n');
-  } finally {
-    await client.query('rollback');
-    await client.end();
-  }
-}
-
-/** The Index Cond of the scan using `index` (the lines after its "using" or "on" line). */
-function indexCondition(plan: string, index: string): string {
-  const lines = plan.split('\n');
-  const at = lines.findIndex((line) => new RegExp(`(Index (Only )?Scan( Backward)? using ${index} on|Bitmap Index Scan on ${index}\\b)`).test(line));
-  if (at < 0) return '';
-  return lines.slice(at + 1).find((line) => line.trim().startsWith('Index Cond:'))?.trim() ?? '';
-}
 
 const asUser = () => ({ id: user, role: 'user' as const });
 const asAdmin = () => ({ id: admin, role: 'admin' as const });
@@ -188,10 +141,10 @@ describe('Scraper queries under generic plans (named prepared statements), as th
       await client.query('begin');
       await client.query(`select set_config('app.user_id', $1, true), set_config('app.user_role', 'user', true)`, [user]);
       await client.query('set local plan_cache_mode = force_generic_plan');
-      statement += 1;
-      await client.query(`prepare splan_${statement}${types} as ${body}`);
+      await client.query(`prepare search_plan${types} as ${body}`);
       const values = types.startsWith('(uuid') ? [user, 'word7'] : ['word42', null];
-      const plan = (await client.query<{ 'QUERY PLAN': string }>(`explain (costs off) execute splan_${statement}(${values.map(literal).join(', ')})`)).rows
+      const args = values.map((value) => (value === null ? 'null' : pg.escapeLiteral(value))).join(', ');
+      const plan = (await client.query<{ 'QUERY PLAN': string }>(`explain (costs off) execute search_plan(${args})`)).rows
         .map((row) => row['QUERY PLAN'])
         .join('\n');
       expect(plan).toMatch(new RegExp(`Bitmap Index Scan on ${index}`));
