@@ -3,40 +3,16 @@
  * quickly instead of queueing every request behind it; no name was silently cut at 63 bytes;
  * counters that outgrow integer are bigint.
  */
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, loadMigrationTimeouts } from '../../src/config.js';
-import { createDatabase, withCredentials } from '../../src/db/lifecycle.js';
 import { migrate, migrationNames, MigrationTimeoutError, pendingMigrations } from '../../src/db/migrate.js';
-import { useTestApp } from '../support/app.js';
+import { useTestApp, useBlankDatabase } from '../support/app.js';
 
 const app = useTestApp();
 
 // A blank database of its own, migrated step by step.
-const server = inject('testServer');
-const blank = `${server.template}_live_${randomBytes(4).toString('hex')}`;
-const ownerUrl = withCredentials(server.adminUrl, server.owner, server.ownerPassword, blank);
-const superUrl = withCredentials(
-  server.adminUrl,
-  decodeURIComponent(new URL(server.adminUrl).username),
-  decodeURIComponent(new URL(server.adminUrl).password),
-  blank,
-);
-
-beforeAll(async () => {
-  const admin = new pg.Client({ connectionString: server.adminUrl });
-  await admin.connect();
-  await createDatabase(admin, blank, undefined, server.owner);
-  await admin.end();
-});
-
-afterAll(async () => {
-  const admin = new pg.Client({ connectionString: server.adminUrl });
-  await admin.connect();
-  await admin.query(`drop database if exists ${pg.escapeIdentifier(blank)} with (force)`);
-  await admin.end();
-});
+const { ownerUrl, superUrl } = useBlankDatabase('live');
 
 describe('migrations on live tables', () => {
   it('a migration blocked by a lock gives up after MIGRATION_LOCK_TIMEOUT_MS (or MIGRATION_STATEMENT_TIMEOUT_MS), rolled back and still pending, naming itself', async () => {

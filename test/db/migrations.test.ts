@@ -1,37 +1,21 @@
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createDatabase, withCredentials } from '../../src/db/lifecycle.js';
 import { migrate, migrationNames, pendingMigrations, prepareDatabase } from '../../src/db/migrate.js';
 import { catalogSnapshot, type CatalogSnapshot } from '../support/catalog.js';
+import { useBlankDatabase } from '../support/app.js';
 
 // A blank database (not the migrated template): migrations run here from zero.
 const server = inject('testServer');
-const name = `${server.template}_blank_${randomBytes(4).toString('hex')}`;
-const ownerUrl = withCredentials(server.adminUrl, server.owner, server.ownerPassword, name);
-const superUrl = withCredentials(
-  server.adminUrl,
-  decodeURIComponent(new URL(server.adminUrl).username),
-  decodeURIComponent(new URL(server.adminUrl).password),
-  name,
-);
+const { ownerUrl, superUrl } = useBlankDatabase('blank');
 let inspector: pg.Client;
 
 beforeAll(async () => {
-  const admin = new pg.Client({ connectionString: server.adminUrl });
-  await admin.connect();
-  await createDatabase(admin, name, undefined, server.owner);
-  await admin.end();
   inspector = new pg.Client({ connectionString: superUrl });
   await inspector.connect();
 });
 
 afterAll(async () => {
   await inspector.end();
-  const admin = new pg.Client({ connectionString: server.adminUrl });
-  await admin.connect();
-  await admin.query(`drop database if exists ${pg.escapeIdentifier(name)} with (force)`);
-  await admin.end();
 });
 
 describe('migrations', () => {

@@ -4,41 +4,24 @@
  * reclaim puts them back in the queue; the others get no lease. A blank database of its own,
  * migrated step by step.
  */
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createDatabase, withCredentials } from '../../src/db/lifecycle.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate, migrationNames, prepareDatabase } from '../../src/db/migrate.js';
 import { reclaimExpiredDocuments } from '../../sql/componentforge/documents.queries.js';
+import { useBlankDatabase } from '../support/app.js';
 
 const LEASES = '1763800000008_queue-leases-and-partitions';
 
-const server = inject('testServer');
-const name = `${server.template}_leases_${randomBytes(4).toString('hex')}`;
-const ownerUrl = withCredentials(server.adminUrl, server.owner, server.ownerPassword, name);
-const superUrl = withCredentials(
-  server.adminUrl,
-  decodeURIComponent(new URL(server.adminUrl).username),
-  decodeURIComponent(new URL(server.adminUrl).password),
-  name,
-);
+const { ownerUrl, superUrl } = useBlankDatabase('leases');
 let db: pg.Client;
 
 beforeAll(async () => {
-  const admin = new pg.Client({ connectionString: server.adminUrl });
-  await admin.connect();
-  await createDatabase(admin, name, undefined, server.owner);
-  await admin.end();
   db = new pg.Client({ connectionString: superUrl });
   await db.connect();
 });
 
 afterAll(async () => {
   await db.end();
-  const admin = new pg.Client({ connectionString: server.adminUrl });
-  await admin.connect();
-  await admin.query(`drop database if exists ${pg.escapeIdentifier(name)} with (force)`);
-  await admin.end();
 });
 
 describe(`migration ${LEASES}`, () => {

@@ -164,3 +164,38 @@ export function useTestApp(): TestApp {
   });
   return holder;
 }
+
+export interface BlankDatabase {
+  name: string;
+  /** The owner role's connection string, as a deployment's DATABASE_URL. */
+  ownerUrl: string;
+  /** Superuser connection string, for inspecting it. */
+  superUrl: string;
+}
+
+/**
+ * A database of this file's own with nothing in it (not a copy of the migrated template), owned
+ * by the run's owner role, for tests that run migrations themselves; dropped after the file.
+ */
+export function useBlankDatabase(label: string): BlankDatabase {
+  const server = inject('testServer');
+  const name = `${server.template}_${label}_${randomBytes(4).toString('hex')}`;
+  const admin = new URL(server.adminUrl);
+  const blank: BlankDatabase = {
+    name,
+    ownerUrl: withCredentials(server.adminUrl, server.owner, server.ownerPassword, name),
+    superUrl: withCredentials(server.adminUrl, decodeURIComponent(admin.username), decodeURIComponent(admin.password), name),
+  };
+  const onAdmin = async (work: (client: pg.Client) => Promise<unknown>) => {
+    const client = new pg.Client({ connectionString: server.adminUrl });
+    await client.connect();
+    try {
+      await work(client);
+    } finally {
+      await client.end();
+    }
+  };
+  beforeAll(() => onAdmin((client) => createDatabase(client, name, undefined, server.owner)));
+  afterAll(() => onAdmin((client) => client.query(`drop database if exists ${pg.escapeIdentifier(name)} with (force)`)));
+  return blank;
+}
