@@ -106,3 +106,23 @@ describe('every table of every app schema', () => {
     expect(definers).toEqual([]);
   });
 });
+
+describe('every trigger of every app schema', () => {
+  // Shared trigger functions live in core; an app schema's own in that schema. A trigger on one
+  // app's table running another app's function ties the two together: dropping or reworking one
+  // schema would break the other's writes, which no DBA reading either migration would expect.
+  it('executes a function of its own schema or of core, never of another app schema', async () => {
+    const { rows } = await app.sql<{ trigger: string; fn: string }>(
+      `select tn.nspname || '.' || c.relname || '.' || t.tgname as trigger, fn.nspname || '.' || p.proname as fn
+         from pg_trigger t
+         join pg_class c on c.oid = t.tgrelid
+         join pg_namespace tn on tn.oid = c.relnamespace
+         join pg_proc p on p.oid = t.tgfoid
+         join pg_namespace fn on fn.oid = p.pronamespace
+        where tn.nspname = any($1) and not t.tgisinternal and fn.nspname not in (tn.nspname, 'core')
+        order by 1`,
+      [APP_SCHEMAS],
+    );
+    expect(rows.map((r) => `${r.trigger} -> ${r.fn}`)).toEqual([]);
+  });
+});
