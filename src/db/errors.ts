@@ -80,15 +80,19 @@ function fromDatabaseError(err: pg.DatabaseError): TRPCError {
 
   // Messages of our own PL/pgSQL RAISE statements are written for people; others are not.
   const own = err.routine === 'exec_stmt_raise' ? err.message : undefined;
+  // A trigger that refuses a value names its column (`RAISE ... USING column = ...`, as
+  // core.guard_status_transition and core.guard_counters do) but no constraint: that column is
+  // the field, under its API name (camelCase, as the catalog names constraint columns).
   const ownFields = own && err.column ? [camelCase(err.column)] : [];
+  const fieldsOr = (fallback: string[]) => known?.columns ?? (ownFields.length ? ownFields : fallback);
 
   switch (code) {
     case '23505': {
-      const fields = known?.columns ?? keyColumns(err.detail);
+      const fields = fieldsOr(keyColumns(err.detail));
       return ruleError('CONFLICT', own ?? known?.message ?? `${fields.join(', ') || table} already exists`, fields, err);
     }
     case '23503': {
-      const fields = known?.columns ?? keyColumns(err.detail);
+      const fields = fieldsOr(keyColumns(err.detail));
       const stillReferenced = err.message.startsWith('update or delete on table');
       const message = own ?? (stillReferenced
         ? `this ${singular(err.table)} is still referenced by other rows`
@@ -96,7 +100,7 @@ function fromDatabaseError(err: pg.DatabaseError): TRPCError {
       return ruleError('BAD_REQUEST', message, stillReferenced ? [] : fields, err);
     }
     case '23514': {
-      const fields = known?.columns ?? [];
+      const fields = fieldsOr([]);
       // Without the constraint's wording, say which row broke a rule but not the constraint's name.
       return ruleError('BAD_REQUEST', own ?? known?.message ?? `the ${singular(err.table)} breaks a data rule`, fields, err);
     }

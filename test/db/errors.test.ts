@@ -60,6 +60,41 @@ describe('Postgres errors become tRPC errors that name the field and the rule', 
     expect(fields(err)).toEqual({ avatarUrl: [err.message] });
   });
 
+  it('a trigger that refuses a value names its column: the field, under its API name, with the trigger\'s message', async () => {
+    const user = await app.newUser();
+    const api = app.caller({ token: user.token });
+
+    // core.guard_status_transition (23514, no constraint) through a real procedure: UPLOADING cannot skip to PROCESSED.
+    const document = await api.socrates.documents.register({ filename: 'notes.pdf', filePath: `u/${unique('notes')}.pdf` });
+    const skip = await failure(api.socrates.documents.setStatus({ id: document.id, status: 'PROCESSED' }));
+    expect(skip.code).toBe('BAD_REQUEST');
+    expect(skip.message).toBe('documents status cannot change from UPLOADING to PROCESSED');
+    expect(fields(skip)).toEqual({ status: [skip.message] });
+    expect((await api.socrates.documents.get({ id: document.id })).status).toBe('UPLOADING');
+
+    // A two-word column comes back as the API field: upload_status -> uploadStatus.
+    const session = await api.verificai.sessions.create({ sessionName: unique('errors') });
+    await api.verificai.files.registerMany({
+      analysisSessionId: session.id,
+      files: [{ fileName: 'a.py', filePath: `/uploads/${unique('a')}/a.py`, fileSize: 10, fileType: 'text/x-python' }],
+    });
+    const [file] = (await api.verificai.files.list({ analysisSessionId: session.id })).items;
+    const early = await failure(api.verificai.files.setStatus({ analysisSessionId: session.id, ids: [file!.id], uploadStatus: 'processed' }));
+    expect(early.code).toBe('BAD_REQUEST');
+    expect(early.message).toBe('file_uploads upload_status cannot change from uploaded to processed');
+    expect(fields(early)).toEqual({ uploadStatus: [early.message] });
+
+    // core.guard_counters (42501): a direct write of a counter no procedure offers, run as the row's owner.
+    const { conversation } = await api.componentforge.conversations.start({ content: 'hello' });
+    const counter = await procedureError(
+      [{ text: `update componentforge.conversations set total_tokens_used = 99 where id = $1`, values: [conversation.id] }],
+      user.token,
+    );
+    expect(counter.code).toBe('FORBIDDEN');
+    expect(counter.message).toBe('total_tokens_used is kept by the database and cannot be set');
+    expect(fields(counter)).toEqual({ totalTokensUsed: [counter.message] });
+  });
+
   it('23502 not-null violation -> BAD_REQUEST naming the column', async () => {
     const user = await app.newUser();
     const err = await procedureError([{ text: `update core.users set email = null where id = $1`, values: [user.id] }], user.token);
