@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
 import { z } from 'zod';
 
 const boolean = z
@@ -12,6 +14,11 @@ const envSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
     .optional(),
+  // TLS to DATABASE_URL's server (the embedded one listens on loopback only and has none):
+  // require encrypts without checking the certificate; verify-full checks it against the CA in
+  // DATABASE_SSL_CA_FILE and checks the host name. A URL's own sslmode wins (see README).
+  DATABASE_SSL: z.enum(['disable', 'require', 'verify-full']).default('disable'),
+  DATABASE_SSL_CA_FILE: z.string().min(1).optional(),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(10),
@@ -65,6 +72,9 @@ const envSchema = z.object({
 
 export type Config = z.infer<typeof envSchema>;
 
+/** pg's `ssl` option for connections to DATABASE_URL; undefined leaves pg's defaults (the URL's sslmode, if any). */
+export type DatabaseSsl = ConnectionOptions | undefined;
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -82,5 +92,40 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
-  return parsed.data;
+  const config = parsed.data;
+  // The CA file is read at start-up: a missing or unreadable one is a configuration error
+  // here, not a failed connection later.
+  databaseSsl(config);
+  return config;
+}
+
+/**
+ * The TLS options of every connection to DATABASE_URL (pool, migrations, CLI clients); none
+ * for the embedded server. Throws ConfigError naming the variable when the CA file is missing,
+ * unreadable or holds no certificate.
+ */
+export function databaseSsl(config: Pick<Config, 'DATABASE_URL' | 'DATABASE_SSL' | 'DATABASE_SSL_CA_FILE'>): DatabaseSsl {
+  const { DATABASE_SSL: mode, DATABASE_SSL_CA_FILE: caFile } = config;
+  if (mode === 'verify-full' && !caFile) {
+    throw new ConfigError('Invalid configuration:\n  DATABASE_SSL_CA_FILE: required when DATABASE_SSL is verify-full (a PEM file of the CA that signed the server certificate)');
+  }
+  if (mode !== 'verify-full' && caFile) {
+    throw new ConfigError(`Invalid configuration:\n  DATABASE_SSL_CA_FILE: used only with DATABASE_SSL=verify-full (DATABASE_SSL is ${mode})`);
+  }
+  if (!config.DATABASE_URL || mode === 'disable') return undefined;
+  // Encrypted, but any certificate is accepted: protects against eavesdropping, not against impersonation.
+  if (mode === 'require') return { rejectUnauthorized: false };
+  let ca: string;
+  try {
+    ca = readFileSync(caFile!, 'utf8');
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new ConfigError(`Invalid configuration:\n  DATABASE_SSL_CA_FILE: cannot read ${caFile} (${reason})`);
+  }
+  if (!ca.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new ConfigError(`Invalid configuration:\n  DATABASE_SSL_CA_FILE: ${caFile} holds no PEM certificate`);
+  }
+  // Node checks the chain against this CA only, and the certificate's names against the host
+  // (pg passes the host name as servername; an IP address is matched against IP SANs).
+  return { ca, rejectUnauthorized: true };
 }

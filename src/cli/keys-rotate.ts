@@ -8,7 +8,7 @@
  */
 import { loadConfigKey, previousKeys } from '../auth/encryption.js';
 import { rotateKeys } from '../auth/key-rotation.js';
-import { ConfigError, loadConfig } from '../config.js';
+import { ConfigError, databaseSsl, loadConfig } from '../config.js';
 import { openDatabase } from '../db/lifecycle.js';
 import { createPool } from '../db/pool.js';
 import { createLogger } from '../logger.js';
@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config);
   const database = await openDatabase({ databaseUrl: config.DATABASE_URL });
-  const pool = createPool(database.url, config, log);
+  const pool = createPool(database.url, config, log, databaseSsl(config));
   try {
     const key = await loadConfigKey({ configured: config.CONFIG_ENCRYPTION_KEY, previous: config.CONFIG_ENCRYPTION_PREVIOUS_KEYS, embedded: database.embedded });
     const result = await rotateKeys(pool, key, previousKeys(), log);

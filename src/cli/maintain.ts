@@ -4,7 +4,7 @@
  * drop those past AUDIT_RETENTION_MONTHS (0 keeps all), purge ended rate-limit windows.
  * `npm start` also runs this at boot and twice a day.
  */
-import { ConfigError, loadConfig } from '../config.js';
+import { ConfigError, databaseSsl, loadConfig } from '../config.js';
 import { openDatabase } from '../db/lifecycle.js';
 import { runMaintenance } from '../db/maintenance.js';
 import { createPool } from '../db/pool.js';
@@ -14,7 +14,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config);
   const database = await openDatabase({ databaseUrl: config.DATABASE_URL });
-  const pool = createPool(database.url, config, log);
+  const pool = createPool(database.url, config, log, databaseSsl(config));
   try {
     const result = await runMaintenance(pool, config);
     console.log(JSON.stringify(result));

@@ -3,7 +3,7 @@
  * or against the embedded database under .data/ (reusing it if `npm start` is running).
  * up: all pending (or the next N); down: the last one (or N); redo: down N then up N.
  */
-import { ConfigError, loadConfig } from '../config.js';
+import { ConfigError, databaseSsl, loadConfig } from '../config.js';
 import { openDatabase } from '../db/lifecycle.js';
 import { migrate } from '../db/migrate.js';
 
@@ -20,11 +20,12 @@ async function main(): Promise<void> {
   const database = await openDatabase({ databaseUrl: config.DATABASE_URL });
   try {
     const log = (message: string) => console.log(message);
+    const ssl = databaseSsl(config);
     if (command === 'redo') {
-      await migrate(database.url, { direction: 'down', count: count ?? 1, log });
-      await migrate(database.url, { direction: 'up', count: count ?? 1, log });
+      await migrate(database.url, { direction: 'down', count: count ?? 1, log, ssl });
+      await migrate(database.url, { direction: 'up', count: count ?? 1, log, ssl });
     } else {
-      const ran = await migrate(database.url, { direction: command as 'up' | 'down', ...(count ? { count } : {}), log });
+      const ran = await migrate(database.url, { direction: command as 'up' | 'down', ...(count ? { count } : {}), log, ssl });
       if (!ran.length) console.log(command === 'up' ? 'No migrations to run: the database is up to date.' : 'No migrations to revert.');
     }
   } finally {

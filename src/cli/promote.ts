@@ -1,5 +1,5 @@
 /** `npm run users:promote -- <email>`: make an existing user an admin (see src/auth/promote.ts). */
-import { loadConfig } from '../config.js';
+import { databaseSsl, loadConfig } from '../config.js';
 import { promoteToAdmin } from '../auth/promote.js';
 import { openDatabase } from '../db/lifecycle.js';
 import pg from 'pg';
@@ -12,7 +12,7 @@ async function main(): Promise<void> {
   }
   const config = loadConfig();
   const database = await openDatabase({ databaseUrl: config.DATABASE_URL });
-  const client = new pg.Client({ connectionString: database.url });
+  const client = new pg.Client({ connectionString: database.url, ssl: databaseSsl(config) });
   await client.connect();
   try {
     const id = await promoteToAdmin(client, email, { userAgent: 'users:promote' });

@@ -3,7 +3,7 @@
  * testuser / test@example.com / Test@1234 and their workspaces). Idempotent.
  */
 import { loadConfigKey } from '../auth/encryption.js';
-import { loadConfig } from '../config.js';
+import { databaseSsl, loadConfig } from '../config.js';
 import { openDatabase } from '../db/lifecycle.js';
 import { migrate } from '../db/migrate.js';
 import { createPool } from '../db/pool.js';
@@ -14,9 +14,9 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger({ LOG_LEVEL: 'warn' });
   const database = await openDatabase({ databaseUrl: config.DATABASE_URL });
-  const pool = createPool(database.url, config, log);
+  const pool = createPool(database.url, config, log, databaseSsl(config));
   try {
-    await migrate(database.url, { direction: 'up' });
+    await migrate(database.url, { direction: 'up', ssl: databaseSsl(config) });
     const configKey = await loadConfigKey({ configured: config.CONFIG_ENCRYPTION_KEY, previous: config.CONFIG_ENCRYPTION_PREVIOUS_KEYS, embedded: database.embedded });
     const report = await seedAll({ pool, log, configKey, config });
     console.log(JSON.stringify(report, null, 2));

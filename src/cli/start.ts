@@ -2,7 +2,7 @@
  * `npm start`: open the database (embedded unless DATABASE_URL is set), migrate up, serve.
  * SIGINT/SIGTERM drain in-flight requests, then close the pool, then stop the embedded server.
  */
-import { ConfigError, loadConfig } from '../config.js';
+import { ConfigError, databaseSsl, loadConfig } from '../config.js';
 import { openDatabase } from '../db/lifecycle.js';
 import { migrate } from '../db/migrate.js';
 import { createPool } from '../db/pool.js';
@@ -35,10 +35,10 @@ async function main(): Promise<void> {
     },
   });
   log.info({ embedded: !config.DATABASE_URL }, 'database open');
-  const ran = await migrate(database.url, { direction: 'up' });
+  const ran = await migrate(database.url, { direction: 'up', ssl: databaseSsl(config) });
   if (ran.length) log.info({ migrations: ran }, 'migrated');
   const configKey = await loadConfigKey({ configured: config.CONFIG_ENCRYPTION_KEY, previous: config.CONFIG_ENCRYPTION_PREVIOUS_KEYS, embedded: database.embedded });
-  const pool = createPool(database.url, config, log);
+  const pool = createPool(database.url, config, log, databaseSsl(config));
   await runMaintenance(pool, config, log);
   // Audit partitions are created months ahead; twice a day is plenty.
   const maintenance = setInterval(() => void runMaintenance(pool, config, log).catch((err) => log.error({ err }, 'maintenance failed')), 12 * 3_600_000);

@@ -78,6 +78,8 @@ export async function startCluster(opts: {
   log?: ((message: string) => void) | undefined;
   /** Called when the server exits without being asked to (crash, killed): the caller decides what follows. */
   onUnexpectedExit?: ((code: number | null, signal: NodeJS.Signals | null) => void) | undefined;
+  /** More server settings, e.g. `['-c', 'ssl=on', ...]` (the TLS test's cluster). */
+  postgresFlags?: string[] | undefined;
 }): Promise<Cluster> {
   const running = await runningPort(opts.dir);
   if (running !== undefined) {
@@ -103,6 +105,7 @@ export async function startCluster(opts: {
       '-c', 'max_connections=200',
       '-c', 'shared_buffers=128MB',
       ...(opts.persistent ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
+      ...(opts.postgresFlags ?? []),
     ],
     onLog: (message: string) => log(message.trim()),
     onError: (error: unknown) => log(String(error)),

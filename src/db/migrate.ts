@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runner } from 'node-pg-migrate';
 import pg from 'pg';
-import { loadMigrationTimeouts } from '../config.js';
+import { loadMigrationTimeouts, type DatabaseSsl } from '../config.js';
 
 export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations');
 export const MIGRATIONS_TABLE = 'pgmigrations';
@@ -20,6 +20,8 @@ export interface MigrateOptions {
   lockTimeoutMs?: number;
   /** Longest single statement, in ms (0: none); default MIGRATION_STATEMENT_TIMEOUT_MS. */
   statementTimeoutMs?: number;
+  /** TLS for DATABASE_URL's server (databaseSsl() in src/config.ts); none for the embedded one. */
+  ssl?: DatabaseSsl;
 }
 
 /** A migration gave up waiting for a lock, or ran a statement past its limit; it was rolled back. */
@@ -40,7 +42,7 @@ export async function migrate(databaseUrl: string, options: MigrateOptions): Pro
   const log = options.log ?? (() => {});
   // node-pg-migrate announces each migration before running it: that names the one that failed.
   let current: string | undefined;
-  await prepareDatabase(databaseUrl);
+  await prepareDatabase(databaseUrl, options.ssl);
   try {
     return await runMigrations(databaseUrl, options, lockTimeoutMs, statementTimeoutMs, (message) => {
       current = /^### MIGRATION (\S+) \((?:UP|DOWN)\) ###/.exec(message)?.[1] ?? current;
@@ -70,7 +72,7 @@ async function runMigrations(
 ): Promise<string[]> {
   const ran = await runner({
     // Session settings of the migration connection only (0 leaves the server's default, none).
-    databaseUrl: { connectionString, lock_timeout: lockTimeoutMs, statement_timeout: statementTimeoutMs },
+    databaseUrl: { connectionString, ...(options.ssl ? { ssl: options.ssl } : {}), lock_timeout: lockTimeoutMs, statement_timeout: statementTimeoutMs },
     dir: MIGRATIONS_DIR,
     migrationsTable: MIGRATIONS_TABLE,
     migrationsSchema: 'public',
@@ -109,8 +111,8 @@ export async function pendingMigrations(db: Pick<pg.ClientBase, 'query'>, onDisk
  * in schema public, where node-pg-migrate keeps its table and the extensions go. It may still
  * act as pg_database_owner explicitly, so it grants itself that one right, in each database.
  */
-export async function prepareDatabase(databaseUrl: string): Promise<void> {
-  const client = new pg.Client({ connectionString: databaseUrl });
+export async function prepareDatabase(databaseUrl: string, ssl?: DatabaseSsl): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl, ...(ssl ? { ssl } : {}) });
   await client.connect();
   try {
     const { rows } = await client.query<{ needed: boolean }>(

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Config } from '../config.js';
+import type { Config, DatabaseSsl } from '../config.js';
 import type { Logger } from '../logger.js';
 
 // `date` columns stay 'YYYY-MM-DD' strings: pg's default turns them into a Date at local
@@ -8,9 +8,11 @@ pg.types.setTypeParser(pg.types.builtins.DATE, (value) => value);
 
 export type PoolConfig = Pick<Config, 'DB_POOL_SIZE' | 'DB_POOL_TIMEOUT_MS' | 'DB_STATEMENT_TIMEOUT_MS'>;
 
-export function createPool(connectionString: string, config: PoolConfig, log: Logger): pg.Pool {
+/** `ssl`: TLS for DATABASE_URL's server (databaseSsl() in src/config.ts); undefined for the embedded one. */
+export function createPool(connectionString: string, config: PoolConfig, log: Logger, ssl?: DatabaseSsl): pg.Pool {
   const pool = new pg.Pool({
     connectionString,
+    ...(ssl ? { ssl } : {}),
     max: config.DB_POOL_SIZE,
     // pg waits forever for a free connection by default; a full pool must fail fast (503).
     connectionTimeoutMillis: config.DB_POOL_TIMEOUT_MS,
