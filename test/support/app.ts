@@ -82,6 +82,8 @@ async function createTestApp(): Promise<TestApp & { close(): Promise<void> }> {
   };
   const pool = createPool(url, config, log);
   const superPool = new pg.Pool({ connectionString: superUrl, max: 2 });
+  // As for the app's pool (src/db/pool.ts): an idle connection that the server ends must not crash the run.
+  superPool.on('error', (err) => log.warn({ err }, 'idle superuser connection failed'));
   const services: Services = { pool, config, log, configKey: randomBytes(32) };
 
   const app: TestApp & { close(): Promise<void> } = {
