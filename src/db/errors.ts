@@ -41,8 +41,16 @@ function constraintOf(err: pg.DatabaseError) {
 
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
 
+/**
+ * A TLS handshake that fails (an untrusted or expired certificate, a host name it does not
+ * carry, a server without TLS): Node's and OpenSSL's codes, e.g. ERR_TLS_CERT_ALTNAME_INVALID,
+ * SELF_SIGNED_CERT_IN_CHAIN, CERT_HAS_EXPIRED, UNABLE_TO_VERIFY_LEAF_SIGNATURE.
+ */
+const TLS_CODE = /^(ERR_TLS_|ERR_SSL_)|CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/;
+
 function isConnectionFailure(err: Error & { code?: unknown }): boolean {
-  if (typeof err.code === 'string' && CONNECTION_CODES.has(err.code)) return true;
+  if (typeof err.code === 'string' && (CONNECTION_CODES.has(err.code) || TLS_CODE.test(err.code))) return true;
+  if (/The server does not support SSL connections/.test(err.message)) return true;
   return /timeout exceeded when trying to connect|Connection terminated|connection error|not queryable|Client has encountered a connection error/i.test(
     err.message,
   );

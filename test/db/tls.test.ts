@@ -17,6 +17,7 @@ import { databaseSsl, type Config } from '../../src/config.js';
 import { ensureMajor, parseMajor } from '../../src/db/embedded.js';
 import { provisionOwner, startCluster, type Cluster } from '../../src/db/lifecycle.js';
 import { migrate, MIGRATIONS_TABLE } from '../../src/db/migrate.js';
+import { toTRPCError } from '../../src/db/errors.js';
 import { createPool } from '../../src/db/pool.js';
 import { createLogger } from '../../src/logger.js';
 
@@ -153,12 +154,15 @@ describe.skipIf(!hasOpenssl)('TLS to the database (DATABASE_SSL)', () => {
     const result = await viaPool(ownerUrl('localhost'), ssl({ DATABASE_SSL: 'verify-full', DATABASE_SSL_CA_FILE: otherCaFile }));
     expect(result).toBeInstanceOf(Error);
     expect((result as Error).message).toMatch(/self[- ]signed certificate in certificate chain|unable to verify/i);
+    // A request meeting it answers 503, as for any database it cannot reach (not a 500).
+    expect(toTRPCError(result).code).toBe('SERVICE_UNAVAILABLE');
   });
 
   it('verify-full to a host name the certificate does not carry (127.0.0.1 for a localhost certificate) is refused', async () => {
     const result = await viaPool(ownerUrl('127.0.0.1'), ssl({ DATABASE_SSL: 'verify-full', DATABASE_SSL_CA_FILE: caFile }));
     expect(result).toBeInstanceOf(Error);
     expect((result as Error).message).toMatch(/IP: 127\.0\.0\.1 is not in the cert's list/);
+    expect(toTRPCError(result).code).toBe('SERVICE_UNAVAILABLE');
   });
 
   it('disable against a server that takes TLS connections only is refused', async () => {
