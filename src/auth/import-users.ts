@@ -10,14 +10,13 @@
  * argon2id (src/auth/passwords.ts).
  *
  * Inserts go through the same statement as db:seed's import (ImportUser), as the system acting
- * as an admin (see import.ts), so RLS, the CHECKs and the audit log all apply; one transaction
+ * as an admin (asSystem, system.ts), so RLS, the CHECKs and the audit log all apply; one transaction
  * per batch, a savepoint per line so that a rule only the database knows skips that line alone.
  */
 import type pg from 'pg';
-import { actAs, beginRequest } from '../../sql/core/request.queries.js';
 import { importUser, type Json } from '../../sql/core/users.queries.js';
-import { pgTypedConnection } from '../db/connection.js';
 import { RuleViolation, toTRPCError } from '../db/errors.js';
+import { asSystem } from './system.js';
 
 /** The file could not be read as an export at all (the CLI exits 1). */
 export class ImportFileError extends Error {
@@ -375,16 +374,9 @@ export async function importUsers(
 
   let imported = 0;
   const size = options.batchSize ?? BATCH_SIZE;
-  const db = pgTypedConnection(client, false);
   for (let start = 0; start < candidates.length; start += size) {
     const batch = candidates.slice(start, start + size);
-    await client.query('begin');
-    try {
-      await beginRequest.run(
-        { tokenHash: null, clientIp: null, userAgent: options.userAgent, requestId: null, expectedSessionId: null, expectedRole: null },
-        db,
-      );
-      await actAs.run({ userId: null, userRole: 'admin' }, db);
+    await asSystem(client, options.userAgent, async (db) => {
       for (const user of batch) {
         await client.query('savepoint import_line');
         try {
@@ -413,11 +405,7 @@ export async function importUsers(
           skips.push({ line: user.line, ...rule, email: user.email });
         }
       }
-      await client.query('commit');
-    } catch (err) {
-      await client.query('rollback');
-      throw err;
-    }
+    });
   }
 
   skips.sort((a, b) => a.line - b.line);

@@ -6,9 +6,8 @@
  * admin without a user), so RLS, the CHECKs and the audit log all apply. Used by db:seed.
  */
 import type pg from 'pg';
-import { actAs, beginRequest } from '../../sql/core/request.queries.js';
 import { importUser } from '../../sql/core/users.queries.js';
-import { pgTypedConnection } from '../db/connection.js';
+import { asSystem } from './system.js';
 
 export interface ImportedUser {
   email: string;
@@ -25,14 +24,7 @@ export interface ImportedUser {
 
 /** Returns the new user's id, or undefined when the email is already registered (nothing changes then). */
 export async function importLegacyUser(client: pg.ClientBase, user: ImportedUser, options: { userAgent: string }): Promise<string | undefined> {
-  const db = pgTypedConnection(client, false);
-  await client.query('begin');
-  try {
-    await beginRequest.run(
-      { tokenHash: null, clientIp: null, userAgent: options.userAgent, requestId: null, expectedSessionId: null, expectedRole: null },
-      db,
-    );
-    await actAs.run({ userId: null, userRole: 'admin' }, db);
+  return asSystem(client, options.userAgent, async (db) => {
     const [row] = await importUser.run(
       {
         email: user.email,
@@ -48,10 +40,6 @@ export async function importLegacyUser(client: pg.ClientBase, user: ImportedUser
       },
       db,
     );
-    await client.query('commit');
     return row?.id;
-  } catch (err) {
-    await client.query('rollback');
-    throw err;
-  }
+  });
 }

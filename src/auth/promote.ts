@@ -5,9 +5,8 @@
  * Used by `npm run users:promote` and by db:seed's admin.
  */
 import type pg from 'pg';
-import { actAs, beginRequest } from '../../sql/core/request.queries.js';
 import { promoteUser, updatePasswordHash } from '../../sql/core/users.queries.js';
-import { pgTypedConnection } from '../db/connection.js';
+import { asSystem } from './system.js';
 
 /** Returns the promoted user's id, or undefined when no user has that email. */
 export async function promoteToAdmin(
@@ -15,22 +14,11 @@ export async function promoteToAdmin(
   email: string,
   options: { passwordHash?: string; userAgent: string },
 ): Promise<string | undefined> {
-  const db = pgTypedConnection(client, false);
-  await client.query('begin');
-  try {
-    await beginRequest.run(
-      { tokenHash: null, clientIp: null, userAgent: options.userAgent, requestId: null, expectedSessionId: null, expectedRole: null },
-      db,
-    );
-    await actAs.run({ userId: null, userRole: 'admin' }, db);
+  return asSystem(client, options.userAgent, async (db) => {
     const [row] = await promoteUser.run({ email }, db);
     // A separate statement: the request role may write a hash but never read one, so the
     // promotion cannot keep the old hash with coalesce(..., password_hash).
     if (row && options.passwordHash) await updatePasswordHash.run({ id: row.id, passwordHash: options.passwordHash }, db);
-    await client.query('commit');
     return row?.id;
-  } catch (err) {
-    await client.query('rollback');
-    throw err;
-  }
+  });
 }

@@ -14,9 +14,10 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger({ LOG_LEVEL: 'warn' });
   const database = await openDatabase({ databaseUrl: config.DATABASE_URL });
-  const pool = createPool(database.url, config, log, databaseSsl(config));
+  const ssl = databaseSsl(config);
+  const pool = createPool(database.url, config, log, ssl);
   try {
-    await migrate(database.url, { direction: 'up', ssl: databaseSsl(config) });
+    await migrate(database.url, { direction: 'up', ssl });
     const configKey = await loadConfigKey({ configured: config.CONFIG_ENCRYPTION_KEY, previous: config.CONFIG_ENCRYPTION_PREVIOUS_KEYS, embedded: database.embedded });
     const report = await seedAll({ pool, log, configKey, config });
     console.log(JSON.stringify(report, null, 2));

@@ -35,10 +35,12 @@ async function main(): Promise<void> {
     },
   });
   log.info({ embedded: !config.DATABASE_URL }, 'database open');
-  const ran = await migrate(database.url, { direction: 'up', ssl: databaseSsl(config) });
+  // Read once (DATABASE_SSL_CA_FILE) for the migration runner and the pool alike.
+  const ssl = databaseSsl(config);
+  const ran = await migrate(database.url, { direction: 'up', ssl });
   if (ran.length) log.info({ migrations: ran }, 'migrated');
   const configKey = await loadConfigKey({ configured: config.CONFIG_ENCRYPTION_KEY, previous: config.CONFIG_ENCRYPTION_PREVIOUS_KEYS, embedded: database.embedded });
-  const pool = createPool(database.url, config, log, databaseSsl(config));
+  const pool = createPool(database.url, config, log, ssl);
   await runMaintenance(pool, config, log);
   // Audit partitions are created months ahead; twice a day is plenty.
   const maintenance = setInterval(() => void runMaintenance(pool, config, log).catch((err) => log.error({ err }, 'maintenance failed')), 12 * 3_600_000);
