@@ -2,7 +2,7 @@
  * Keys and foreign-key actions of the exportsathi schema that no other test names: pinned to their
  * catalog definitions, so dropping one or changing its ON DELETE action fails here.
  */
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { useTestApp } from '../support/app.js';
 import { expectConstraints } from '../support/constraints.js';
 
@@ -24,5 +24,13 @@ describe('exportsathi keys and foreign-key actions', () => {
       ['exportsathi.user_metrics', 'user_metrics_user_id_fkey', 'FOREIGN KEY (user_id) REFERENCES core.users(id) ON DELETE CASCADE'],
       ['exportsathi.user_metrics', 'user_metrics_user_key', 'UNIQUE (user_id)'],
     ]);
+  });
+
+  it('one metrics row per user (user_metrics_user_key), even behind the guard trigger', async () => {
+    const user = await app.newUser();
+    // Triggers off: the counters' guard refuses direct writes before the key is reached.
+    expect(
+      await app.sqlError(`insert into exportsathi.user_metrics (user_id) values ($1), ($1)`, [user.id], { triggers: false }),
+    ).toEqual({ code: '23505', constraint: 'user_metrics_user_key' });
   });
 });
