@@ -20,7 +20,7 @@ import {
 import { cursorInput, limitInput, timeKey, timePage } from '../../server/cursor.js';
 import { adminProcedure, authedProcedure, router } from '../../server/trpc.js';
 import { MAX_CHUNKS, chunkInput, insertChunks } from './chunks.js';
-import { idInput, textInput } from './inputs.js';
+import { idInput, leaseSecondsInput, textInput, workerIdInput } from './inputs.js';
 
 const uploadFields = {
   title: textInput(500),
@@ -29,8 +29,6 @@ const uploadFields = {
   contentType: textInput(100).nullable().optional(),
 };
 const extractedTextInput = z.string().max(10_000_000);
-const workerIdInput = textInput(200);
-const leaseSecondsInput = z.number().int().min(5).max(86_400).optional();
 /** Expired leases ended per reclaim: a bound on one transaction's work, the rest comes next time. */
 const RECLAIM_BATCH = 100;
 

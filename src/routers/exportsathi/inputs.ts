@@ -4,11 +4,8 @@ import { z } from 'zod';
 import { decryptWithKeys, encryptWithKeyId, previousKeys } from '../../auth/encryption.js';
 import type { Context } from '../../server/context.js';
 
-export const idInput = z.object({ id: z.uuid() });
+export { idInput, textInput } from '../../server/inputs.js';
 export const reportIdInput = z.object({ reportId: z.uuid() });
-
-/** Trimmed text of 1..max characters, as the tables' length CHECKs ask. */
-export const textInput = (max: number) => z.string().trim().min(1).max(max);
 
 /** ITC-HS code: 2 (chapter) to 8 (tariff line) digits. */
 export const hsCodeInput = z.string().regex(/^[0-9]{2,8}$/, 'must be an ITC-HS code of 2 to 8 digits');

@@ -4,10 +4,7 @@ import { hashToken } from '../../auth/tokens.js';
 import type { Context } from '../../server/context.js';
 import type { RateRule } from '../../server/rate-limit.js';
 
-export const idInput = z.object({ id: z.uuid() });
-
-/** Trimmed text of 1..max characters, as the tables' length CHECKs ask. */
-export const textInput = (max: number) => z.string().trim().min(1).max(max);
+export { idInput, leaseSecondsInput, textInput, workerIdInput } from '../../server/inputs.js';
 
 /** One keyword: non-blank, at most 200 characters (scraper.keywords_valid). */
 export const keywordInput = z.string().trim().min(1).max(200);
@@ -55,10 +52,6 @@ export const confidenceInput = z
   .string()
   .regex(/^(0(\.\d{1,2})?|1(\.0{1,2})?)$/, 'must be a decimal number from 0 to 1 with at most two decimals, e.g. "0.85"');
 
-/** The name a worker gives itself (the queue's locked_by). */
-export const workerIdInput = textInput(200);
-/** A lease's length: a worker may ask for its own per call. */
-export const leaseSecondsInput = z.number().int().min(5).max(86_400).optional();
 
 /** Fixed window of the per-user limits. */
 export const RATE_WINDOW_SECONDS = 60;
