@@ -12,6 +12,7 @@
 import type { IDatabaseConnection } from '@pgtyped/runtime';
 import { initTRPC, TRPCError } from '@trpc/server';
 import pg from 'pg';
+import type { OpenApiMeta } from 'trpc-to-openapi';
 import { hashToken } from '../auth/tokens.js';
 import { pgTypedConnection } from '../db/connection.js';
 import { lease, type Lease } from '../db/pool.js';
@@ -81,8 +82,11 @@ function clientMessage(error: TRPCError, validation: Record<string, string[]> | 
   return message;
 }
 
-/** Procedure metadata: `writes` marks a query procedure that writes (it then commits before answering). */
-export interface ProcedureMeta {
+/**
+ * Procedure metadata: `writes` marks a query procedure that writes (it then commits before
+ * answering); `openapi` publishes the procedure on the REST surface (src/server/openapi.ts).
+ */
+export interface ProcedureMeta extends OpenApiMeta {
   writes?: boolean;
 }
 
