@@ -1,11 +1,11 @@
 /**
  * Behind a transaction pooler: the app's pool goes through a PgBouncer of this file's own
- * (pool_mode = transaction, two server connections for every client) with
+ * (pool_mode = transaction, two server connections shared by all its clients) with
  * DB_NAMED_STATEMENTS=false, and the HTTP server answers as usual. Each procedure's role and
  * app.* settings are transaction-local, so a server connection that one client's request used
  * carries nothing into the next client's transaction: a probe outside any request, on every
  * server connection PgBouncer holds, finds the owner, no role, no app.* value, no prepared
- * statement. A control shows that the probe does find session-level state.
+ * statement, no advisory lock. A control shows that the probe does find session-level state.
  *
  * Needs the pgbouncer binary (scripts/install-pgbouncer.sh): without it the file is skipped,
  * except under CI, where it fails.
@@ -44,7 +44,7 @@ function probeClient(url: string, token?: string) {
 }
 
 /** The tRPC code an HTTP call fails with, or 'OK'. */
-async function codeOf(promise: Promise<unknown>): Promise<string> {
+async function clientCodeOf(promise: Promise<unknown>): Promise<string> {
   try {
     await promise;
     return 'OK';
@@ -134,8 +134,8 @@ describe.skipIf(!runs)('the app behind PgBouncer in transaction mode, DB_NAMED_S
     expect((await client.socrates.projects.get.query({ id: project.id })).name).toBe('Pooled twice');
 
     expect(await client.auth.logout.mutate()).toEqual({ revoked: true });
-    expect(await codeOf(client.auth.me.query())).toBe('UNAUTHORIZED');
-    expect(await codeOf(client.socrates.projects.list.query({}))).toBe('UNAUTHORIZED');
+    expect(await clientCodeOf(client.auth.me.query())).toBe('UNAUTHORIZED');
+    expect(await clientCodeOf(client.socrates.projects.list.query({}))).toBe('UNAUTHORIZED');
 
     // It all went through PgBouncer (each procedure is one transaction there), on its two server connections.
     expect((await bouncer.transactions()) - before).toBeGreaterThanOrEqual(10);
@@ -175,11 +175,11 @@ describe.skipIf(!runs)('the app behind PgBouncer in transaction mode, DB_NAMED_S
               (err: TRPCClientError<typeof probeRouter>) => expect(err.message).toBe('Internal server error'),
             ),
           // Fails in the database mid-transaction (a unique violation after the request's setup).
-          codeOf(createClient(appUrl).auth.register.mutate({ username: unique('dupe'), email: `${other.username}@example.com`, password: PASSWORD })).then((code) =>
+          clientCodeOf(createClient(appUrl).auth.register.mutate({ username: unique('dupe'), email: `${other.username}@example.com`, password: PASSWORD })).then((code) =>
             expect(code).toBe('CONFLICT'),
           ),
           // A query procedure that fails (another user's project is not found, RLS hides it).
-          codeOf(user.client.socrates.projects.get.query({ id: projects.get(other.id)! })).then((code) => expect(code).toBe('NOT_FOUND')),
+          clientCodeOf(user.client.socrates.projects.get.query({ id: projects.get(other.id)! })).then((code) => expect(code).toBe('NOT_FOUND')),
         );
       });
     }
@@ -205,7 +205,7 @@ describe.skipIf(!runs)('the app behind PgBouncer in transaction mode, DB_NAMED_S
     expect(err).toBeInstanceOf(TRPCClientError);
     expect((err as Error).message).toBe('Internal server error');
     // A statement that fails in the database, after the setup and a successful statement.
-    expect(await codeOf(user.probe.sql.mutate([{ text: 'select 1' }, { text: 'select 1 / 0' }]))).not.toBe('OK');
+    expect(await clientCodeOf(user.probe.sql.mutate([{ text: 'select 1' }, { text: 'select 1 / 0' }]))).not.toBe('OK');
     await expectEveryServerClean(bouncer, ['app.leak_check']);
     // And the next request, anonymous, is nobody.
     const [[row]] = (await probeClient(probeUrl).sqlQuery.query([{ text: `select core.current_user_id() as user_id, current_user, nullif(current_setting('app.leak_check', true), '') as leak` }])) as [[Record<string, unknown>]];
