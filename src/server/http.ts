@@ -1,5 +1,6 @@
 /**
- * The HTTP front: tRPC under /trpc, liveness at /healthz, readiness at /readyz.
+ * The HTTP front: tRPC under /trpc, REST under /api (described at /openapi.json), liveness at
+ * /healthz, readiness at /readyz.
  *
  * Request bodies are limited (HTTP_BODY_LIMIT_BYTES): a declared Content-Length over the limit
  * is refused with 413 before any of the body is read, and a body sent without one is counted
@@ -15,6 +16,7 @@ import type { Config } from '../config.js';
 import { migrationNames, pendingMigrations } from '../db/migrate.js';
 import { appRouter } from '../routers/_app.js';
 import { createContext, requestInfoFromHttp, trustedProxies, type Services } from './context.js';
+import { API_PREFIX, createRestHandler, openApiDocument } from './openapi.js';
 import { retryAfterSeconds, UNAVAILABLE_RETRY_AFTER_SECONDS } from './trpc.js';
 
 /** The default of HTTP_BODY_LIMIT_BYTES (src/config.ts), for servers built without it. */
@@ -93,13 +95,23 @@ export async function createHttpServer(options: HttpOptions): Promise<http.Serve
       }
     },
   });
+  // The REST surface (src/server/openapi.ts): the same procedures, context and body limit.
+  const rest = createRestHandler({
+    router: options.router ?? appRouter,
+    createContext: (req) => createContext(services, requestInfoFromHttp(req, proxies)),
+    bodyLimit,
+    log: options.log,
+  });
+  const openapi = openApiDocument(options.router ?? appRouter);
   const handle = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const url = req.url ?? '/';
     if (url.startsWith('/trpc/')) return trpc(req, res);
+    if (url.startsWith(`${API_PREFIX}/`)) return rest(req, res);
     // Nothing else reads a body: one that was sent anyway is not waited for (the connection closes).
     const unwanted: Record<string, string> = req.headers['transfer-encoding'] || declaredLength(req) ? { connection: 'close' } : {};
     if (declaredTooLarge(req)) return sendJson(res, 413, { error: tooLarge }, unwanted);
     if (url === '/healthz') return sendJson(res, 200, { status: 'ok' }, unwanted);
+    if (url === '/openapi.json') return sendJson(res, 200, openapi, unwanted);
     if (url === '/readyz') {
       void readiness(options.pool, onDisk).then((r) =>
         r.ready

@@ -26,7 +26,9 @@ const settings = {
 
 export const conversationsRouter = router({
   /** Starts an empty conversation; model and temperature default to the seed's gpt-4 and 0.7. */
-  create: authedProcedure.input(z.object(settings)).mutation(async ({ ctx, input }) => {
+  create: authedProcedure
+    .meta({ openapi: { method: 'POST', path: '/componentforge/conversations', tags: ['componentforge'], summary: 'Start an empty conversation' } })
+    .input(z.object(settings)).mutation(async ({ ctx, input }) => {
     return one(
       await insertConversation.run(
         { userId: ctx.user.id, title: input.title ?? null, modelName: input.modelName ?? null, temperature: input.temperature ?? null },
@@ -56,7 +58,9 @@ export const conversationsRouter = router({
     }),
 
   /** One conversation with its metrics. */
-  get: authedProcedure.input(idInput).query(async ({ ctx, input }) => {
+  get: authedProcedure
+    .meta({ openapi: { method: 'GET', path: '/componentforge/conversations/{id}', tags: ['componentforge'], summary: 'One conversation with its metrics' } })
+    .input(idInput).query(async ({ ctx, input }) => {
     return one(await findConversationById.run({ id: input.id }, ctx.db), 'conversation', input.id);
   }),
 
@@ -71,7 +75,9 @@ export const conversationsRouter = router({
   }),
 
   /** The caller's conversations newest first, keyset-paginated by id (the seed's cursor pagination). */
-  list: authedProcedure.input(z.object({ cursor: cursorInput, limit: limitInput })).query(async ({ ctx, input }) => {
+  list: authedProcedure
+    .meta({ openapi: { method: 'GET', path: '/componentforge/conversations', tags: ['componentforge'], summary: "The caller's conversations, newest first, keyset pages" } })
+    .input(z.object({ cursor: cursorInput, limit: limitInput })).query(async ({ ctx, input }) => {
     const rows = await listUserConversations.run({ userId: ctx.user.id, beforeId: idKey(input.cursor), limit: input.limit }, ctx.db);
     return page(rows, input.limit, (row) => [row.id]);
   }),
@@ -100,6 +106,7 @@ export const conversationsRouter = router({
 
   /** Renames (null clears the title) or changes the status: archive, soft-delete, reactivate. */
   update: authedProcedure
+    .meta({ openapi: { method: 'PATCH', path: '/componentforge/conversations/{id}', tags: ['componentforge'], summary: 'Rename or change the status' } })
     .input(
       z
         .object({ id: z.uuid(), title: textInput(500).nullable().optional(), status: componentforgeConversationsStatusSchema.optional() })
@@ -111,7 +118,9 @@ export const conversationsRouter = router({
     }),
 
   /** Deletes one of the caller's conversations (admins: any) with all its messages. */
-  delete: authedProcedure.input(idInput).mutation(async ({ ctx, input }) => {
+  delete: authedProcedure
+    .meta({ openapi: { method: 'DELETE', path: '/componentforge/conversations/{id}', tags: ['componentforge'], summary: 'Delete a conversation with its messages' } })
+    .input(idInput).mutation(async ({ ctx, input }) => {
     return one(await deleteConversation.run({ id: input.id }, ctx.db), 'conversation', input.id);
   }),
 });

@@ -69,7 +69,9 @@ const loginProcedure = rateLimitedProcedure((ctx, raw) => {
 
 export const authRouter = router({
   /** Creates an account (role user, status ACTIVE; username optional). Log in afterwards to get a token. Throttled per ip. */
-  register: registerProcedure.input(registerInput).mutation(async ({ ctx, input }) => {
+  register: registerProcedure
+    .meta({ openapi: { method: 'POST', path: '/auth/register', protect: false, tags: ['auth'], summary: 'Create an account' } })
+    .input(registerInput).mutation(async ({ ctx, input }) => {
     const id = uuidv7();
     const passwordHash = await hashPassword(input.password);
     // RLS lets a newcomer insert only the row of the identity they act as.
@@ -90,7 +92,9 @@ export const authRouter = router({
   }),
 
   /** Checks the password and opens a session; returns the bearer token (shown once). */
-  login: loginProcedure.input(loginInput).mutation(async ({ ctx, input }) => {
+  login: loginProcedure
+    .meta({ openapi: { method: 'POST', path: '/auth/login', protect: false, tags: ['auth'], summary: 'Log in: the bearer token, its expiry and the profile' } })
+    .input(loginInput).mutation(async ({ ctx, input }) => {
     const [account] = await findLoginByEmail.run({ email: input.email }, ctx.db);
     const { ok: passwordOk, rehash } = await checkPassword(account?.passwordHash, input.password);
     if (!account || !passwordOk || account.status !== 'ACTIVE') {
@@ -132,7 +136,7 @@ export const authRouter = router({
   }),
 
   /** Ends the current session: its token stops working. */
-  logout: authedProcedure.mutation(async ({ ctx }) => {
+  logout: authedProcedure.meta({ openapi: { method: 'POST', path: '/auth/logout', tags: ['auth'], summary: 'Revoke the current session' } }).mutation(async ({ ctx }) => {
     await revokeSession.run({ id: ctx.user.sessionId, userId: ctx.user.id }, ctx.db);
     await recordAuditEvent.run({ action: 'LOGOUT', entitySchema: 'core', entityTable: 'auth_sessions', entityId: ctx.user.sessionId, details: null }, ctx.db);
     return { revoked: true };
@@ -185,7 +189,7 @@ export const authRouter = router({
   }),
 
   /** The caller's own profile. */
-  me: authedProcedure.query(async ({ ctx }) => {
+  me: authedProcedure.meta({ openapi: { method: 'GET', path: '/auth/me', tags: ['auth'], summary: "The caller's profile" } }).query(async ({ ctx }) => {
     return one(await findUserById.run({ id: ctx.user.id }, ctx.db), 'user', ctx.user.id);
   }),
 });

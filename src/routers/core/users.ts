@@ -24,7 +24,9 @@ const profilePatch = z
 
 export const usersRouter = router({
   /** Changes the caller's own profile: fields left out keep their value, null clears one. */
-  updateProfile: authedProcedure.input(profilePatch).mutation(async ({ ctx, input }) => {
+  updateProfile: authedProcedure
+    .meta({ openapi: { method: 'PATCH', path: '/users/me', tags: ['users'], summary: "Change the caller's own profile" } })
+    .input(profilePatch).mutation(async ({ ctx, input }) => {
     return one(await updateProfile.run({ id: ctx.user.id, patch: input }, ctx.db), 'user', ctx.user.id);
   }),
 

@@ -107,12 +107,16 @@ const listInput = z
 
 export const reportsRouter = router({
   /** Creates a report for the caller, in status draft. */
-  create: authedProcedure.input(createInput).mutation(async ({ ctx, input }) => {
+  create: authedProcedure
+    .meta({ openapi: { method: 'POST', path: '/exportsathi/reports', tags: ['exportsathi'], summary: 'Create a report (draft)' } })
+    .input(createInput).mutation(async ({ ctx, input }) => {
     return one(await insertReport.run({ ...input, reportData: input.reportData ?? {}, userId: ctx.user.id }, ctx.db), 'report');
   }),
 
   /** One live report (the caller's own; admins: any). */
-  get: authedProcedure.input(idInput).query(async ({ ctx, input }) => {
+  get: authedProcedure
+    .meta({ openapi: { method: 'GET', path: '/exportsathi/reports/{id}', tags: ['exportsathi'], summary: 'One live report' } })
+    .input(idInput).query(async ({ ctx, input }) => {
     return one(await findReport.run({ id: input.id }, ctx.db), 'report', input.id);
   }),
 
@@ -120,7 +124,9 @@ export const reportsRouter = router({
    * The caller's live reports newest first (admins: a given user's), filtered by at most one of
    * status, HS code and destination, keyset-paginated: one query, with its own index, per shape.
    */
-  list: authedProcedure.input(listInput).query(async ({ ctx, input }) => {
+  list: authedProcedure
+    .meta({ openapi: { method: 'GET', path: '/exportsathi/reports', tags: ['exportsathi'], summary: "The caller's live reports, newest first, keyset pages" } })
+    .input(listInput).query(async ({ ctx, input }) => {
     const userId = input.userId && ctx.user.role === 'admin' ? input.userId : ctx.user.id;
     const base = { userId, before: idKey(input.cursor), limit: input.limit };
     const rows = input.status
@@ -134,7 +140,9 @@ export const reportsRouter = router({
   }),
 
   /** Changes a live report's fields; absent fields keep their value, null clears an optional one. */
-  update: authedProcedure.input(updateInput).mutation(async ({ ctx, input }) => {
+  update: authedProcedure
+    .meta({ openapi: { method: 'PATCH', path: '/exportsathi/reports/{id}', tags: ['exportsathi'], summary: "Change a live report's fields" } })
+    .input(updateInput).mutation(async ({ ctx, input }) => {
     return one(
       await updateReport.run(
         {
@@ -174,7 +182,9 @@ export const reportsRouter = router({
   }),
 
   /** Soft-deletes a report: it and everything hanging off it vanish at once; restorable for 30 days. */
-  delete: authedProcedure.input(idInput).mutation(async ({ ctx, input }) => {
+  delete: authedProcedure
+    .meta({ openapi: { method: 'DELETE', path: '/exportsathi/reports/{id}', tags: ['exportsathi'], summary: 'Soft-delete a report (restorable for 30 days)' } })
+    .input(idInput).mutation(async ({ ctx, input }) => {
     const row = one(await softDeleteReport.run({ id: input.id }, ctx.db), 'report', input.id);
     return { id: row.id, deletedAt: row.deletedAt, restorableUntil: new Date(row.deletedAt.getTime() + 30 * 86_400_000) };
   }),

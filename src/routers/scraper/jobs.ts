@@ -96,6 +96,7 @@ const configureRouter = router({
 export const jobsRouter = router({
   /** Creates a pending job for the caller. Limited per user (TOO_MANY_REQUESTS with retryAfterSeconds). */
   create: createJobProcedure
+    .meta({ openapi: { method: 'POST', path: '/scraper/jobs', tags: ['scraper'], summary: 'Create a pending scraping job (limited per user)' } })
     .input(
       z.object({
         jobType: scraperScrapingJobsJobTypeSchema,
@@ -113,7 +114,9 @@ export const jobsRouter = router({
     }),
 
   /** One job (the caller's own; admins: any). */
-  get: authedProcedure.input(idInput).query(async ({ ctx, input }) => {
+  get: authedProcedure
+    .meta({ openapi: { method: 'GET', path: '/scraper/jobs/{id}', tags: ['scraper'], summary: 'One scraping job' } })
+    .input(idInput).query(async ({ ctx, input }) => {
     return one(await findJob.run({ id: input.id }, ctx.db), 'scraping job', input.id);
   }),
 
@@ -122,6 +125,7 @@ export const jobsRouter = router({
    * jobType or keyword (each shape has its own index).
    */
   list: authedProcedure
+    .meta({ openapi: { method: 'GET', path: '/scraper/jobs', tags: ['scraper'], summary: "The caller's jobs, newest first, keyset pages" } })
     .input(
       z
         .object({
@@ -153,7 +157,9 @@ export const jobsRouter = router({
     }),
 
   /** Cancels a pending or running job of the caller's: failed, "cancelled" as its error; a finished job is BAD_REQUEST. */
-  cancel: authedProcedure.input(idInput).mutation(async ({ ctx, input }) => {
+  cancel: authedProcedure
+    .meta({ openapi: { method: 'POST', path: '/scraper/jobs/{id}/cancel', tags: ['scraper'], summary: 'Cancel a pending or running job' } })
+    .input(idInput).mutation(async ({ ctx, input }) => {
     const [row] = await cancelJob.run({ id: input.id, reason: 'cancelled by its owner' }, ctx.db);
     if (row) return row;
     const job = one(await findJob.run({ id: input.id }, ctx.db), 'scraping job', input.id);
@@ -161,7 +167,9 @@ export const jobsRouter = router({
   }),
 
   /** Deletes a job of the caller's (admins: any) with its settings and artifacts. */
-  delete: authedProcedure.input(idInput).mutation(async ({ ctx, input }) => {
+  delete: authedProcedure
+    .meta({ openapi: { method: 'DELETE', path: '/scraper/jobs/{id}', tags: ['scraper'], summary: 'Delete a job with its settings and artifacts' } })
+    .input(idInput).mutation(async ({ ctx, input }) => {
     return one(await deleteJob.run({ id: input.id }, ctx.db), 'scraping job', input.id);
   }),
 

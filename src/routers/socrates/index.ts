@@ -51,6 +51,7 @@ const metadata = jsonObjectInput(JSON_SMALL_BYTES); // 64 KiB, as messages_metad
 const projects = router({
   /** Creates a project for the caller. */
   create: authedProcedure
+    .meta({ openapi: { method: 'POST', path: '/socrates/projects', tags: ['socrates'], summary: 'Create a project' } })
     .input(
       z.object({
         name,
@@ -75,10 +76,13 @@ const projects = router({
     }),
 
   /** One of the caller's projects. */
-  get: authedProcedure.input(id).query(async ({ ctx, input }) => one(await findProject.run(input, ctx.db), 'project', input.id)),
+  get: authedProcedure
+    .meta({ openapi: { method: 'GET', path: '/socrates/projects/{id}', tags: ['socrates'], summary: "One of the caller's projects" } })
+    .input(id).query(async ({ ctx, input }) => one(await findProject.run(input, ctx.db), 'project', input.id)),
 
   /** Changes name, description or technology stack (absent fields keep their value). */
   update: authedProcedure
+    .meta({ openapi: { method: 'PATCH', path: '/socrates/projects/{id}', tags: ['socrates'], summary: 'Change name, description or technology stack' } })
     .input(
       z.object({
         id: z.uuid(),
@@ -98,13 +102,16 @@ const projects = router({
     .mutation(async ({ ctx, input }) => one(await setProjectStatus.run(input, ctx.db), 'project', input.id)),
 
   /** Deletes a project; its sessions and documents are kept without a project. */
-  delete: authedProcedure.input(id).mutation(async ({ ctx, input }) => {
+  delete: authedProcedure
+    .meta({ openapi: { method: 'DELETE', path: '/socrates/projects/{id}', tags: ['socrates'], summary: 'Delete a project (its sessions and documents are kept)' } })
+    .input(id).mutation(async ({ ctx, input }) => {
     one(await deleteProject.run(input, ctx.db), 'project', input.id);
     return { deleted: true };
   }),
 
   /** The caller's projects, newest first, keyset-paginated, optionally in one status. */
   list: authedProcedure
+    .meta({ openapi: { method: 'GET', path: '/socrates/projects', tags: ['socrates'], summary: "The caller's projects, newest first, keyset pages" } })
     .input(z.object({ status: socratesProjectsStatusSchema.optional(), cursor: cursorInput, limit: limitInput }))
     .query(async ({ ctx, input }) => {
       // One statement per filter shape, so that each generic plan keeps its index conditions.

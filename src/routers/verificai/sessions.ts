@@ -25,12 +25,16 @@ type Counts = Record<string, number>;
 
 export const sessionsRouter = router({
   /** Starts an analysis session for the caller, in status created. */
-  create: authedProcedure.input(z.object({ sessionName: sessionNameInput })).mutation(async ({ ctx, input }) => {
+  create: authedProcedure
+    .meta({ openapi: { method: 'POST', path: '/verificai/sessions', tags: ['verificai'], summary: 'Start an analysis session' } })
+    .input(z.object({ sessionName: sessionNameInput })).mutation(async ({ ctx, input }) => {
     return one(await insertSession.run({ userId: ctx.user.id, sessionName: input.sessionName }, ctx.db), 'analysis session');
   }),
 
   /** One session (the caller's own; admins: any). */
-  get: authedProcedure.input(idInput).query(async ({ ctx, input }) => {
+  get: authedProcedure
+    .meta({ openapi: { method: 'GET', path: '/verificai/sessions/{id}', tags: ['verificai'], summary: 'One analysis session' } })
+    .input(idInput).query(async ({ ctx, input }) => {
     return one(await findSession.run({ id: input.id }, ctx.db), 'analysis session', input.id);
   }),
 
@@ -39,6 +43,7 @@ export const sessionsRouter = router({
    * keyset-paginated. A non-admin's reads name the user, so that their index leads with user_id.
    */
   list: authedProcedure
+    .meta({ openapi: { method: 'GET', path: '/verificai/sessions', tags: ['verificai'], summary: "The caller's analysis sessions, newest first, keyset pages" } })
     .input(z.object({ status: verificaiAnalysisSessionsStatusSchema.optional(), cursor: cursorInput, limit: limitInput }))
     .query(async ({ ctx, input }) => {
       const before = idKey(input.cursor);
@@ -54,7 +59,9 @@ export const sessionsRouter = router({
     }),
 
   /** Renames a session. */
-  rename: authedProcedure.input(z.object({ id: z.uuid(), sessionName: sessionNameInput })).mutation(async ({ ctx, input }) => {
+  rename: authedProcedure
+    .meta({ openapi: { method: 'PATCH', path: '/verificai/sessions/{id}', tags: ['verificai'], summary: 'Rename a session' } })
+    .input(z.object({ id: z.uuid(), sessionName: sessionNameInput })).mutation(async ({ ctx, input }) => {
     return one(await renameSession.run(input, ctx.db), 'analysis session', input.id);
   }),
 
@@ -70,7 +77,9 @@ export const sessionsRouter = router({
     }),
 
   /** Deletes a session with its files, results and tasks. */
-  delete: authedProcedure.input(idInput).mutation(async ({ ctx, input }) => {
+  delete: authedProcedure
+    .meta({ openapi: { method: 'DELETE', path: '/verificai/sessions/{id}', tags: ['verificai'], summary: 'Delete a session with its files, results and tasks' } })
+    .input(idInput).mutation(async ({ ctx, input }) => {
     return one(await deleteSession.run({ id: input.id }, ctx.db), 'analysis session', input.id);
   }),
 
