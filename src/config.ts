@@ -34,6 +34,8 @@ const envSchema = z.object({
   // Larger request bodies are refused with 413 before they are read. 32 MiB carries the largest
   // document text the API takes (10 million characters) in any script.
   HTTP_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(1024 ** 3).default(32 * 1024 * 1024),
+  // Bearer token a Prometheus scraper sends for /metrics; unset, /metrics answers loopback peers only.
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters (a random token)').optional(),
   AUTH_SESSION_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 365).default(24 * 30),
   // Login throttling: attempts per email and per client ip in a fixed window.
   LOGIN_LIMIT_PER_EMAIL: z.coerce.number().int().min(1).default(10),

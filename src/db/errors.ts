@@ -60,6 +60,27 @@ function unavailable(cause: Error): TRPCError {
   return new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: 'The database is unavailable; try again shortly', cause });
 }
 
+/**
+ * Database errors by SQLSTATE class (its first two characters: 23 integrity, 42 access or
+ * syntax, 57 operator intervention, ...), counted once per error as they are mapped, for
+ * /metrics (src/server/metrics.ts). A connection that fails before the server could answer
+ * (refused, reset, TLS) has no SQLSTATE and counts as 08, connection exception; a malformed
+ * code (never seen) as XX, internal error.
+ */
+const errorsByClass = new Map<string, number>();
+const counted = new WeakSet<Error>();
+
+function countDatabaseError(err: Error, sqlClass: string): void {
+  if (counted.has(err)) return;
+  counted.add(err);
+  errorsByClass.set(sqlClass, (errorsByClass.get(sqlClass) ?? 0) + 1);
+}
+
+/** Database errors mapped since the process started, by SQLSTATE class. */
+export function databaseErrorsByClass(): ReadonlyMap<string, number> {
+  return errorsByClass;
+}
+
 /** Maps any error thrown while talking to Postgres to a TRPCError; others pass through. */
 export function toTRPCError(err: unknown): TRPCError {
   if (err instanceof TRPCError) {
@@ -70,8 +91,12 @@ export function toTRPCError(err: unknown): TRPCError {
     }
     return err;
   }
-  if (err instanceof pg.DatabaseError) return fromDatabaseError(err);
+  if (err instanceof pg.DatabaseError) {
+    countDatabaseError(err, /^[0-9A-Z]{5}$/.test(err.code ?? '') ? err.code!.slice(0, 2) : 'XX');
+    return fromDatabaseError(err);
+  }
   if (err instanceof Error && isConnectionFailure(err)) {
+    countDatabaseError(err, '08');
     return unavailable(err);
   }
   return new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error', cause: err });

@@ -104,6 +104,9 @@ export async function startCluster(opts: {
       '-c', 'unix_socket_directories=',
       '-c', 'max_connections=200',
       '-c', 'shared_buffers=128MB',
+      // Statement statistics for the admin procedure monitoring.slowestStatements; provisionOwner
+      // creates the extension in each database.
+      '-c', 'shared_preload_libraries=pg_stat_statements',
       ...(opts.persistent ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
       ...(opts.postgresFlags ?? []),
     ],
@@ -217,7 +220,7 @@ function modeOf(folder: string): string {
 }
 
 /** The roles every deployment on a cluster shares; the first migrations create them. */
-export const SHARED_ROLES = ['app_request', 'app_auth', 'app_audit'] as const;
+export const SHARED_ROLES = ['app_request', 'app_auth', 'app_audit', 'app_monitor'] as const;
 
 /**
  * Creates (or updates the password of) an owner login role and a database it owns, as a
@@ -244,6 +247,7 @@ export async function provisionOwner(
     await client.query(
       `${roleExists ? 'alter' : 'create'} role ${role} login nosuperuser nobypassrls createrole password ${password}`,
     );
+    await provisionMonitoring(client);
     const { rows: shared } = await client.query<{ rolname: string }>(
       'select rolname from pg_roles where rolname = any($1) order by rolname',
       [SHARED_ROLES],
@@ -254,7 +258,51 @@ export async function provisionOwner(
   } finally {
     await client.end();
   }
+  await createStatementStatistics(adminConnectionString, opts.database);
   return withCredentials(adminConnectionString, owner, opts.password, opts.database);
+}
+
+/**
+ * What only a superuser can give the monitoring procedures (see migrations/*_monitoring.sql):
+ * the role app_monitor, which owns their SECURITY DEFINER functions, with pg_read_all_stats.
+ * Created here when missing, as the migration would, so that the owner is then granted it
+ * like the other shared roles. A provisioning role that may not grant it leaves a notice.
+ */
+async function provisionMonitoring(client: pg.Client): Promise<void> {
+  await client.query(`
+    do $$
+    begin
+      if not exists (select from pg_catalog.pg_roles where rolname = 'app_monitor') then
+        create role app_monitor nologin nosuperuser nobypassrls inherit;
+      end if;
+      if not pg_catalog.pg_has_role('app_monitor', 'pg_read_all_stats', 'MEMBER') then
+        grant pg_read_all_stats to app_monitor;
+      end if;
+    exception when insufficient_privilege then
+      raise notice 'app_monitor could not be given pg_read_all_stats';
+    end
+    $$`);
+}
+
+/**
+ * pg_stat_statements in the deployment's database, when the server has it: an untrusted
+ * extension, so the superuser creates it (the migrations run as the owner cannot). The server
+ * must also load it (shared_preload_libraries, as startCluster does) before it records anything.
+ */
+async function createStatementStatistics(adminConnectionString: string, database: string): Promise<void> {
+  const url = new URL(adminConnectionString);
+  url.pathname = `/${encodeURIComponent(database)}`;
+  const client = new pg.Client({ connectionString: url.toString() });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query(`select 1 from pg_available_extensions where name = 'pg_stat_statements'`);
+    if (rowCount) await client.query('create extension if not exists pg_stat_statements');
+  } catch (err) {
+    // A provisioning role that is no superuser (TEST_DATABASE_URL may be one): no statistics, no harm.
+    if ((err as { code?: string }).code !== '42501') throw err;
+  } finally {
+    await client.end();
+  }
 }
 
 /** server_version_num of the connected server (150000 and up). */

@@ -4,6 +4,7 @@ import { auditRouter } from './core/audit.js';
 import { exportsathiRouter } from './exportsathi/index.js';
 import { authRouter } from './core/auth.js';
 import { configRouter } from './core/config.js';
+import { monitoringRouter } from './core/monitoring.js';
 import { preferencesRouter } from './core/preferences.js';
 import { usersRouter } from './core/users.js';
 import { scraperRouter } from './scraper/index.js';
@@ -16,6 +17,7 @@ export const appRouter = router({
   preferences: preferencesRouter,
   config: configRouter,
   audit: auditRouter,
+  monitoring: monitoringRouter,
   socrates: socratesRouter,
   componentforge: componentforgeRouter,
   verificai: verificaiRouter,

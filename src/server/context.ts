@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from './metrics.js';
 
 export interface RequestInfo {
   /** The raw bearer token, if the request carried one. */
@@ -35,6 +36,8 @@ export interface Services {
   log: Logger;
   /** AES-256-GCM key for sensitive configuration values. */
   configKey: Buffer;
+  /** The server's /metrics registry (src/server/metrics.ts); absent for callers without a server. */
+  metrics?: Metrics | undefined;
 }
 
 export interface Context extends Services {

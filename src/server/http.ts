@@ -16,6 +16,7 @@ import type { Config } from '../config.js';
 import { migrationNames, pendingMigrations } from '../db/migrate.js';
 import { appRouter } from '../routers/_app.js';
 import { createContext, requestInfoFromHttp, trustedProxies, type Services } from './context.js';
+import { createMetrics, observeResponse, serveMetrics, type Metrics } from './metrics.js';
 import { API_PREFIX, createRestHandler, openApiDocument } from './openapi.js';
 import { retryAfterSeconds, UNAVAILABLE_RETRY_AFTER_SECONDS } from './trpc.js';
 
@@ -23,10 +24,12 @@ import { retryAfterSeconds, UNAVAILABLE_RETRY_AFTER_SECONDS } from './trpc.js';
 const DEFAULT_BODY_LIMIT_BYTES = 32 * 1024 * 1024;
 
 export interface HttpOptions extends Services {
-  config: Services['config'] & Partial<Pick<Config, 'HTTP_BODY_LIMIT_BYTES'>>;
+  config: Services['config'] & Partial<Pick<Config, 'HTTP_BODY_LIMIT_BYTES' | 'METRICS_TOKEN'>>;
   trustedProxies: string;
   /** The router to serve; the app's own unless a test serves another. */
   router?: AnyRouter;
+  /** What /metrics reports; by default a registry of this server's own with its pool as `primary`. */
+  metrics?: Metrics;
 }
 
 const READY_TIMEOUT_MS = 1000;
@@ -60,7 +63,10 @@ function declaredLength(req: http.IncomingMessage): number | undefined {
 
 export async function createHttpServer(options: HttpOptions): Promise<http.Server> {
   const proxies = trustedProxies(options.trustedProxies);
-  const services: Services = { pool: options.pool, config: options.config, log: options.log, configKey: options.configKey };
+  const metrics = options.metrics ?? createMetrics({ pools: [{ name: 'primary', pool: options.pool }], router: options.router ?? appRouter });
+  const services: Services = { pool: options.pool, config: options.config, log: options.log, configKey: options.configKey, metrics };
+  // When each request arrived, for the HTTP-level procedure timing (observeResponse in metrics.ts).
+  const arrivals = new WeakMap<object, number>();
   const onDisk = await migrationNames();
   const bodyLimit = options.config.HTTP_BODY_LIMIT_BYTES ?? DEFAULT_BODY_LIMIT_BYTES;
   const tooLarge = `The request body is larger than the limit of ${bodyLimit} bytes`;
@@ -78,10 +84,13 @@ export async function createHttpServer(options: HttpOptions): Promise<http.Serve
     },
     createContext: ({ req, res }) => {
       const ctx = createContext(services, requestInfoFromHttp(req, proxies));
+      arrivals.set(ctx.request, performance.now());
       res.setHeader('x-request-id', ctx.request.requestId);
       return ctx;
     },
-    responseMeta: ({ errors }) => {
+    responseMeta: ({ errors, ctx, info, data, eagerGeneration }) => {
+      const arrived = ctx && arrivals.get(ctx.request);
+      if (arrived !== undefined && !eagerGeneration) observeResponse(metrics, info?.calls, info?.type ?? 'unknown', data, (performance.now() - arrived) / 1000);
       const headers: Record<string, string> = {};
       const retryAfter = Math.max(0, ...errors.map((e) => retryAfterSeconds(e) ?? 0));
       if (retryAfter > 0) headers['retry-after'] = String(retryAfter);
@@ -111,6 +120,13 @@ export async function createHttpServer(options: HttpOptions): Promise<http.Serve
     const unwanted: Record<string, string> = req.headers['transfer-encoding'] || declaredLength(req) ? { connection: 'close' } : {};
     if (declaredTooLarge(req)) return sendJson(res, 413, { error: tooLarge }, unwanted);
     if (url === '/healthz') return sendJson(res, 200, { status: 'ok' }, unwanted);
+    if (url === '/metrics') {
+      void serveMetrics(metrics, req, res, options.config.METRICS_TOKEN).catch((err: unknown) => {
+        options.log.error({ err }, 'metrics failed');
+        if (!res.headersSent) sendJson(res, 500, { error: 'metrics failed' }, unwanted);
+      });
+      return;
+    }
     if (url === '/openapi.json') return sendJson(res, 200, openapi, unwanted);
     if (url === '/readyz') {
       void readiness(options.pool, onDisk).then((r) =>
