@@ -9,7 +9,7 @@
  * `npm run db:backup` / `db:restore` (src/cli/) and `db:migrate --backup` use it on `.data/`.
  */
 import { existsSync } from 'node:fs';
-import { chmod, chown, copyFile, lstat, mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, copyFile, lstat, mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import { defaultMajor } from './embedded.js';
@@ -215,6 +215,24 @@ class TreeCopy {
   }
 }
 
+/** fsync of every file and folder under `dir` (and of `dir`). */
+async function syncTree(dir: string): Promise<void> {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (entry.isDirectory()) await syncTree(path.join(dir, entry.name));
+    else if (entry.isFile()) await syncFile(path.join(dir, entry.name));
+  }
+  await syncFile(dir);
+}
+
+async function syncFile(file: string): Promise<void> {
+  const handle = await open(file, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
 /** A segment file's position in the WAL: log id * segments per id + segment (24 hex digits after the timeline's 8). */
 function segmentNumber(name: string, segmentBytes: number): bigint {
   return BigInt(`0x${name.slice(8, 16)}`) * (0x100000000n / BigInt(segmentBytes)) + BigInt(`0x${name.slice(16, 24)}`);
@@ -276,6 +294,8 @@ export async function backupEmbedded(options: { dataDir?: string; to?: string; l
     for (const name of COMPANION_FILES) {
       if (existsSync(path.join(dataDir, name))) await copyFile(path.join(dataDir, name), path.join(folder, name));
     }
+    // On disk before the manifest says it is complete, as pg_basebackup does unless told --no-sync.
+    await syncTree(folder);
     const manifest: Manifest = {
       format: 1,
       createdAt: new Date().toISOString(),
@@ -289,6 +309,8 @@ export async function backupEmbedded(options: { dataDir?: string; to?: string; l
       bytes: base.bytes,
     };
     await writeFile(path.join(folder, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
+    await syncFile(path.join(folder, MANIFEST));
+    await syncFile(folder);
     return { ...base, folder, startedHere: cluster.startedHere };
   } catch (err) {
     // Half a backup is no backup: nothing of it stays to be mistaken for one.

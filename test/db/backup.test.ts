@@ -3,16 +3,14 @@
  * pg_backup_stop while writers commit, restored, holds every row acknowledged before
  * pg_backup_stop returned. Then db:backup / db:restore on a `.data`-like folder of their own:
  * the running server is backed up while it serves, a restore refuses while it runs, keeps the
- * current data aside, and brings back the backed-up state; with DATABASE_URL all three
- * commands refuse and say what to use instead.
+ * current data aside, and brings back the backed-up state. The commands themselves:
+ * test/db/backup-cli.test.ts.
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, cp, mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backupEmbedded, restoreEmbedded, takeBaseBackup } from '../../src/db/backup.js';
@@ -22,7 +20,6 @@ import { openDatabase, startCluster, type Cluster, type Database } from '../../s
 const WRITERS = 4;
 // The run's PostgreSQL major (`npm run test:pg -- 15`), else the one npm start ships.
 const major = process.env.TEST_PG_MAJOR ? parseMajor(process.env.TEST_PG_MAJOR) : undefined;
-const run = promisify(execFile);
 
 let tmp: string;
 const running: { stop(): Promise<void> }[] = [];
@@ -164,22 +161,5 @@ describe('db:backup and db:restore on the embedded server', () => {
     expect(only).toBeDefined();
     await rm(path.join(folder, only!, 'backup.json'));
     await expect(restoreEmbedded({ from: path.join(folder, only!), dataDir: path.join(tmp, 'data') })).rejects.toThrow(/interrupted backup: backup.json is missing/);
-  });
-
-  it('with DATABASE_URL, db:backup, db:restore and db:migrate --backup refuse and point to pg_dump and the provider\'s snapshots', async () => {
-    const env = { ...process.env, DATABASE_URL: 'postgres://nobody:wrong@127.0.0.1:1/none', LOG_LEVEL: 'silent' };
-    const cli = async (command: string, args: string[]) => {
-      try {
-        await run(process.execPath, ['--import', 'tsx', `src/cli/${command}.ts`, ...args], { env });
-        return { code: 0, output: '' };
-      } catch (err) {
-        const failure = err as { code: number; stdout: string; stderr: string };
-        return { code: failure.code, output: failure.stdout + failure.stderr };
-      }
-    };
-    const results = await Promise.all([cli('backup', []), cli('restore', [path.join(tmp, 'anything')]), cli('migrate', ['up', '--backup'])]);
-    for (const result of results) {
-      expect(result).toEqual({ code: 2, output: expect.stringMatching(/DATABASE_URL is set.*pg_dump.*snapshots/s) });
-    }
   });
 });
