@@ -49,6 +49,7 @@ export async function generatedFiles(root: string): Promise<string[]> {
 type DocumentWriter = (db: pg.ClientBase, tree: string) => Promise<Record<string, string>>;
 const DOCUMENT_WRITERS: DocumentWriter[] = [
   (db, tree) => generateSchemaDocs(db, { sqlDir: path.join(tree, 'sql') }),
+  (db) => import('../db/policy-matrix.js').then((matrix) => matrix.policyDocuments(db)),
 ];
 
 /** Writes every document of DOCUMENT_WRITERS into `outDir`/docs/schema, replacing what was there. */
