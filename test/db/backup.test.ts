@@ -65,6 +65,7 @@ async function query<T extends pg.QueryResultRow>(url: string, text: string): Pr
   }
 }
 
+// Servers start and copy files: on a busy 2-core machine that outlasts the default 30 s.
 describe('a base backup under write load', () => {
   it('restored, holds every row acknowledged before pg_backup_stop returned, and serves', async ({ annotate }) => {
     const superuserPassword = randomBytes(12).toString('hex');
@@ -115,7 +116,7 @@ describe('a base backup under write load', () => {
     expect(state!.recovery).toBe(false);
     // It serves writes of its own.
     await query(restored.adminUrl, 'insert into public.writes (writer, n) values (-1, 0)');
-  });
+  }, 90_000);
 });
 
 describe('db:backup and db:restore on the embedded server', () => {
@@ -152,7 +153,7 @@ describe('db:backup and db:restore on the embedded server', () => {
     running.push(reopened);
     expect(await query<{ body: string }>(reopened.url, 'select body from public.notes')).toEqual([{ body: 'before the backup' }]);
     await reopened.stop();
-  });
+  }, 90_000);
 
   it('an interrupted backup (no backup.json) is refused', async () => {
     const folder = path.join(tmp, 'interrupted');

@@ -62,6 +62,7 @@ afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
+// Servers start and copy files: on a busy 2-core machine that outlasts the default 30 s.
 describe('a streaming replica of the embedded primary', () => {
   it('is made while the primary serves, streams its rows, and refuses writes', async () => {
     const onPrimary = await connect(primary.adminUrl);
@@ -86,7 +87,7 @@ describe('a streaming replica of the embedded primary', () => {
       [replica.slot],
     );
     expect(senders).toEqual([{ state: 'streaming', slot: replica.slot }]);
-  });
+  }, 90_000);
 
   it('with replay paused, lags behind by what the primary wrote since, and catches up when resumed', async ({ annotate }) => {
     const onPrimary = await connect(primary.adminUrl);
@@ -118,7 +119,7 @@ describe('a streaming replica of the embedded primary', () => {
     const figures = `replica lag: ${paused.replayLagBytes} bytes behind (replay ${paused.replayLsn}, received ${paused.receiveLsn}, primary ${paused.primaryLsn}) while paused; after resume ${caughtUp.replayLagBytes} bytes`;
     console.log(figures);
     await annotate(figures);
-  });
+  }, 90_000);
 
   it('killed (SIGKILL) while the primary keeps writing, restarts and catches up with every committed row', async ({ annotate }) => {
     const onPrimary = await connect(primary.adminUrl);
@@ -172,5 +173,5 @@ describe('a streaming replica of the embedded primary', () => {
     await annotate(figures);
     expect({ missing: missing.length, some: missing.slice(0, 10) }).toEqual({ missing: 0, some: [] });
     expect(await count(onReplica)).toBe(await count(onPrimary));
-  });
+  }, 90_000);
 });
