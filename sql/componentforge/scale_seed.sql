@@ -7,7 +7,7 @@ from unnest(:ids!::uuid[], :titles!::text[], :filenames!::text[], :filePaths!::t
   as d(id, title, filename, file_path, content_type, processing_status, extracted_text, embedding_model);
 
 /* @name InsertScaleChunks */
--- db:seed --scale: chunks of the acting user's documents (one element per chunk); the statement trigger adds them to each document's chunk_count.
+-- db:seed --scale, as an admin (the processing worker): chunks of documents (one element per chunk); the statement trigger adds them to each document's chunk_count.
 insert into componentforge.document_chunks (document_id, chunk_index, content, vector_id, embedding_model, token_count)
 select c.document_id, c.chunk_index, c.content, c.vector_id, c.embedding_model, c.token_count
 from unnest(:documentIds!::uuid[], :chunkIndexes!::int[], :contents!::text[], :vectorIds!::text[], :embeddingModels!::text[],

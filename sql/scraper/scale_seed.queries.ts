@@ -99,7 +99,7 @@ export interface IInsertScaleArtifactsParams {
   minioPaths: stringArray;
   sourceUrls: stringArray;
   titles: stringArray;
-  userId: string;
+  userIds: stringArray;
 }
 
 /** 'InsertScaleArtifacts' return type */
@@ -111,17 +111,17 @@ export interface IInsertScaleArtifactsQuery {
   result: IInsertScaleArtifactsResult;
 }
 
-const insertScaleArtifactsIR: any = {"usedParamSet":{"userId":true,"ids":true,"jobIds":true,"artifactTypes":true,"sourceUrls":true,"titles":true,"contentHashes":true,"fileSizes":true,"mimeTypes":true,"minioPaths":true,"isPublic":true},"params":[{"name":"userId","required":true,"transform":{"type":"scalar"},"locs":[{"a":289,"b":296}]},{"name":"ids","required":true,"transform":{"type":"scalar"},"locs":[{"a":419,"b":423}]},{"name":"jobIds","required":true,"transform":{"type":"scalar"},"locs":[{"a":434,"b":441}]},{"name":"artifactTypes","required":true,"transform":{"type":"scalar"},"locs":[{"a":452,"b":466}]},{"name":"sourceUrls","required":true,"transform":{"type":"scalar"},"locs":[{"a":477,"b":488}]},{"name":"titles","required":true,"transform":{"type":"scalar"},"locs":[{"a":499,"b":506}]},{"name":"contentHashes","required":true,"transform":{"type":"scalar"},"locs":[{"a":517,"b":531}]},{"name":"fileSizes","required":true,"transform":{"type":"scalar"},"locs":[{"a":554,"b":564}]},{"name":"mimeTypes","required":true,"transform":{"type":"scalar"},"locs":[{"a":577,"b":587}]},{"name":"minioPaths","required":true,"transform":{"type":"scalar"},"locs":[{"a":598,"b":609}]},{"name":"isPublic","required":true,"transform":{"type":"scalar"},"locs":[{"a":620,"b":629}]}],"statement":"-- db:seed --scale: artifacts the acting user's jobs found (one element per artifact, content hashes distinct per user).\ninsert into scraper.artifacts (id, job_id, user_id, artifact_type, source_url, title, content_hash, file_size, mime_type, minio_path, is_public)\nselect a.id, a.job_id, :userId!, a.artifact_type, a.source_url, a.title, a.content_hash, a.file_size, a.mime_type, a.minio_path, a.is_public\nfrom unnest(:ids!::uuid[], :jobIds!::uuid[], :artifactTypes!::text[], :sourceUrls!::text[], :titles!::text[], :contentHashes!::text[],\n            :fileSizes!::bigint[], :mimeTypes!::text[], :minioPaths!::text[], :isPublic!::bool[])\n  as a(id, job_id, artifact_type, source_url, title, content_hash, file_size, mime_type, minio_path, is_public)"};
+const insertScaleArtifactsIR: any = {"usedParamSet":{"ids":true,"jobIds":true,"userIds":true,"artifactTypes":true,"sourceUrls":true,"titles":true,"contentHashes":true,"fileSizes":true,"mimeTypes":true,"minioPaths":true,"isPublic":true},"params":[{"name":"ids","required":true,"transform":{"type":"scalar"},"locs":[{"a":474,"b":478}]},{"name":"jobIds","required":true,"transform":{"type":"scalar"},"locs":[{"a":489,"b":496}]},{"name":"userIds","required":true,"transform":{"type":"scalar"},"locs":[{"a":507,"b":515}]},{"name":"artifactTypes","required":true,"transform":{"type":"scalar"},"locs":[{"a":526,"b":540}]},{"name":"sourceUrls","required":true,"transform":{"type":"scalar"},"locs":[{"a":551,"b":562}]},{"name":"titles","required":true,"transform":{"type":"scalar"},"locs":[{"a":573,"b":580}]},{"name":"contentHashes","required":true,"transform":{"type":"scalar"},"locs":[{"a":603,"b":617}]},{"name":"fileSizes","required":true,"transform":{"type":"scalar"},"locs":[{"a":628,"b":638}]},{"name":"mimeTypes","required":true,"transform":{"type":"scalar"},"locs":[{"a":651,"b":661}]},{"name":"minioPaths","required":true,"transform":{"type":"scalar"},"locs":[{"a":672,"b":683}]},{"name":"isPublic","required":true,"transform":{"type":"scalar"},"locs":[{"a":694,"b":703}]}],"statement":"-- db:seed --scale, as an admin (the ingesting worker): artifacts that users' jobs found, each its job's owner's (one element per artifact, content hashes distinct per user).\ninsert into scraper.artifacts (id, job_id, user_id, artifact_type, source_url, title, content_hash, file_size, mime_type, minio_path, is_public)\nselect a.id, a.job_id, a.user_id, a.artifact_type, a.source_url, a.title, a.content_hash, a.file_size, a.mime_type, a.minio_path, a.is_public\nfrom unnest(:ids!::uuid[], :jobIds!::uuid[], :userIds!::uuid[], :artifactTypes!::text[], :sourceUrls!::text[], :titles!::text[],\n            :contentHashes!::text[], :fileSizes!::bigint[], :mimeTypes!::text[], :minioPaths!::text[], :isPublic!::bool[])\n  as a(id, job_id, user_id, artifact_type, source_url, title, content_hash, file_size, mime_type, minio_path, is_public)"};
 
 /**
  * Query generated from SQL:
  * ```
- * -- db:seed --scale: artifacts the acting user's jobs found (one element per artifact, content hashes distinct per user).
+ * -- db:seed --scale, as an admin (the ingesting worker): artifacts that users' jobs found, each its job's owner's (one element per artifact, content hashes distinct per user).
  * insert into scraper.artifacts (id, job_id, user_id, artifact_type, source_url, title, content_hash, file_size, mime_type, minio_path, is_public)
- * select a.id, a.job_id, :userId!, a.artifact_type, a.source_url, a.title, a.content_hash, a.file_size, a.mime_type, a.minio_path, a.is_public
- * from unnest(:ids!::uuid[], :jobIds!::uuid[], :artifactTypes!::text[], :sourceUrls!::text[], :titles!::text[], :contentHashes!::text[],
- *             :fileSizes!::bigint[], :mimeTypes!::text[], :minioPaths!::text[], :isPublic!::bool[])
- *   as a(id, job_id, artifact_type, source_url, title, content_hash, file_size, mime_type, minio_path, is_public)
+ * select a.id, a.job_id, a.user_id, a.artifact_type, a.source_url, a.title, a.content_hash, a.file_size, a.mime_type, a.minio_path, a.is_public
+ * from unnest(:ids!::uuid[], :jobIds!::uuid[], :userIds!::uuid[], :artifactTypes!::text[], :sourceUrls!::text[], :titles!::text[],
+ *             :contentHashes!::text[], :fileSizes!::bigint[], :mimeTypes!::text[], :minioPaths!::text[], :isPublic!::bool[])
+ *   as a(id, job_id, user_id, artifact_type, source_url, title, content_hash, file_size, mime_type, minio_path, is_public)
  * ```
  */
 export const insertScaleArtifacts = new PreparedQuery<IInsertScaleArtifactsParams,IInsertScaleArtifactsResult>(insertScaleArtifactsIR);
@@ -144,12 +144,12 @@ export interface IInsertScaleTagsQuery {
   result: IInsertScaleTagsResult;
 }
 
-const insertScaleTagsIR: any = {"usedParamSet":{"artifactIds":true,"tagTypes":true,"tagKeys":true,"tagValues":true},"params":[{"name":"artifactIds","required":true,"transform":{"type":"scalar"},"locs":[{"a":287,"b":299}]},{"name":"tagTypes","required":true,"transform":{"type":"scalar"},"locs":[{"a":310,"b":319}]},{"name":"tagKeys","required":true,"transform":{"type":"scalar"},"locs":[{"a":330,"b":338}]},{"name":"tagValues","required":true,"transform":{"type":"scalar"},"locs":[{"a":349,"b":359}]}],"statement":"-- db:seed --scale: tags of the acting user's artifacts (one element per tag); the statement trigger sets has_privacy_tag for privacy tags.\ninsert into scraper.metadata_tags (artifact_id, tag_type, tag_key, tag_value)\nselect t.artifact_id, t.tag_type, t.tag_key, t.tag_value\nfrom unnest(:artifactIds!::uuid[], :tagTypes!::text[], :tagKeys!::text[], :tagValues!::text[]) as t(artifact_id, tag_type, tag_key, tag_value)"};
+const insertScaleTagsIR: any = {"usedParamSet":{"artifactIds":true,"tagTypes":true,"tagKeys":true,"tagValues":true},"params":[{"name":"artifactIds","required":true,"transform":{"type":"scalar"},"locs":[{"a":305,"b":317}]},{"name":"tagTypes","required":true,"transform":{"type":"scalar"},"locs":[{"a":328,"b":337}]},{"name":"tagKeys","required":true,"transform":{"type":"scalar"},"locs":[{"a":348,"b":356}]},{"name":"tagValues","required":true,"transform":{"type":"scalar"},"locs":[{"a":367,"b":377}]}],"statement":"-- db:seed --scale, as an admin (the ingesting worker): tags of artifacts (one element per tag); the statement trigger sets has_privacy_tag for privacy tags.\ninsert into scraper.metadata_tags (artifact_id, tag_type, tag_key, tag_value)\nselect t.artifact_id, t.tag_type, t.tag_key, t.tag_value\nfrom unnest(:artifactIds!::uuid[], :tagTypes!::text[], :tagKeys!::text[], :tagValues!::text[]) as t(artifact_id, tag_type, tag_key, tag_value)"};
 
 /**
  * Query generated from SQL:
  * ```
- * -- db:seed --scale: tags of the acting user's artifacts (one element per tag); the statement trigger sets has_privacy_tag for privacy tags.
+ * -- db:seed --scale, as an admin (the ingesting worker): tags of artifacts (one element per tag); the statement trigger sets has_privacy_tag for privacy tags.
  * insert into scraper.metadata_tags (artifact_id, tag_type, tag_key, tag_value)
  * select t.artifact_id, t.tag_type, t.tag_key, t.tag_value
  * from unnest(:artifactIds!::uuid[], :tagTypes!::text[], :tagKeys!::text[], :tagValues!::text[]) as t(artifact_id, tag_type, tag_key, tag_value)
@@ -175,12 +175,12 @@ export interface IInsertScaleExtractionsQuery {
   result: IInsertScaleExtractionsResult;
 }
 
-const insertScaleExtractionsIR: any = {"usedParamSet":{"artifactIds":true,"extractionTypes":true,"extractedData":true,"confidenceScores":true},"params":[{"name":"artifactIds","required":true,"transform":{"type":"scalar"},"locs":[{"a":315,"b":327}]},{"name":"extractionTypes","required":true,"transform":{"type":"scalar"},"locs":[{"a":338,"b":354}]},{"name":"extractedData","required":true,"transform":{"type":"scalar"},"locs":[{"a":365,"b":379}]},{"name":"confidenceScores","required":true,"transform":{"type":"scalar"},"locs":[{"a":390,"b":407}]}],"statement":"-- db:seed --scale: extractions of the acting user's artifacts (one element per extraction); data as JSON texts.\ninsert into scraper.content_extractions (artifact_id, extraction_type, extracted_data, confidence_score)\nselect e.artifact_id, e.extraction_type, e.extracted_data::jsonb, e.confidence_score\nfrom unnest(:artifactIds!::uuid[], :extractionTypes!::text[], :extractedData!::text[], :confidenceScores!::numeric[])\n  as e(artifact_id, extraction_type, extracted_data, confidence_score)"};
+const insertScaleExtractionsIR: any = {"usedParamSet":{"artifactIds":true,"extractionTypes":true,"extractedData":true,"confidenceScores":true},"params":[{"name":"artifactIds","required":true,"transform":{"type":"scalar"},"locs":[{"a":333,"b":345}]},{"name":"extractionTypes","required":true,"transform":{"type":"scalar"},"locs":[{"a":356,"b":372}]},{"name":"extractedData","required":true,"transform":{"type":"scalar"},"locs":[{"a":383,"b":397}]},{"name":"confidenceScores","required":true,"transform":{"type":"scalar"},"locs":[{"a":408,"b":425}]}],"statement":"-- db:seed --scale, as an admin (the ingesting worker): extractions of artifacts (one element per extraction); data as JSON texts.\ninsert into scraper.content_extractions (artifact_id, extraction_type, extracted_data, confidence_score)\nselect e.artifact_id, e.extraction_type, e.extracted_data::jsonb, e.confidence_score\nfrom unnest(:artifactIds!::uuid[], :extractionTypes!::text[], :extractedData!::text[], :confidenceScores!::numeric[])\n  as e(artifact_id, extraction_type, extracted_data, confidence_score)"};
 
 /**
  * Query generated from SQL:
  * ```
- * -- db:seed --scale: extractions of the acting user's artifacts (one element per extraction); data as JSON texts.
+ * -- db:seed --scale, as an admin (the ingesting worker): extractions of artifacts (one element per extraction); data as JSON texts.
  * insert into scraper.content_extractions (artifact_id, extraction_type, extracted_data, confidence_score)
  * select e.artifact_id, e.extraction_type, e.extracted_data::jsonb, e.confidence_score
  * from unnest(:artifactIds!::uuid[], :extractionTypes!::text[], :extractedData!::text[], :confidenceScores!::numeric[])

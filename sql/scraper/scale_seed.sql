@@ -19,21 +19,21 @@ select c.job_id, c.config_key, c.config_value
 from unnest(:jobIds!::uuid[], :configKeys!::text[], :configValues!::text[]) as c(job_id, config_key, config_value);
 
 /* @name InsertScaleArtifacts */
--- db:seed --scale: artifacts the acting user's jobs found (one element per artifact, content hashes distinct per user).
+-- db:seed --scale, as an admin (the ingesting worker): artifacts that users' jobs found, each its job's owner's (one element per artifact, content hashes distinct per user).
 insert into scraper.artifacts (id, job_id, user_id, artifact_type, source_url, title, content_hash, file_size, mime_type, minio_path, is_public)
-select a.id, a.job_id, :userId!, a.artifact_type, a.source_url, a.title, a.content_hash, a.file_size, a.mime_type, a.minio_path, a.is_public
-from unnest(:ids!::uuid[], :jobIds!::uuid[], :artifactTypes!::text[], :sourceUrls!::text[], :titles!::text[], :contentHashes!::text[],
-            :fileSizes!::bigint[], :mimeTypes!::text[], :minioPaths!::text[], :isPublic!::bool[])
-  as a(id, job_id, artifact_type, source_url, title, content_hash, file_size, mime_type, minio_path, is_public);
+select a.id, a.job_id, a.user_id, a.artifact_type, a.source_url, a.title, a.content_hash, a.file_size, a.mime_type, a.minio_path, a.is_public
+from unnest(:ids!::uuid[], :jobIds!::uuid[], :userIds!::uuid[], :artifactTypes!::text[], :sourceUrls!::text[], :titles!::text[],
+            :contentHashes!::text[], :fileSizes!::bigint[], :mimeTypes!::text[], :minioPaths!::text[], :isPublic!::bool[])
+  as a(id, job_id, user_id, artifact_type, source_url, title, content_hash, file_size, mime_type, minio_path, is_public);
 
 /* @name InsertScaleTags */
--- db:seed --scale: tags of the acting user's artifacts (one element per tag); the statement trigger sets has_privacy_tag for privacy tags.
+-- db:seed --scale, as an admin (the ingesting worker): tags of artifacts (one element per tag); the statement trigger sets has_privacy_tag for privacy tags.
 insert into scraper.metadata_tags (artifact_id, tag_type, tag_key, tag_value)
 select t.artifact_id, t.tag_type, t.tag_key, t.tag_value
 from unnest(:artifactIds!::uuid[], :tagTypes!::text[], :tagKeys!::text[], :tagValues!::text[]) as t(artifact_id, tag_type, tag_key, tag_value);
 
 /* @name InsertScaleExtractions */
--- db:seed --scale: extractions of the acting user's artifacts (one element per extraction); data as JSON texts.
+-- db:seed --scale, as an admin (the ingesting worker): extractions of artifacts (one element per extraction); data as JSON texts.
 insert into scraper.content_extractions (artifact_id, extraction_type, extracted_data, confidence_score)
 select e.artifact_id, e.extraction_type, e.extracted_data::jsonb, e.confidence_score
 from unnest(:artifactIds!::uuid[], :extractionTypes!::text[], :extractedData!::text[], :confidenceScores!::numeric[])

@@ -19,7 +19,7 @@ from unnest(:sessionIds!::uuid[], :fileNames!::text[], :filePaths!::text[], :fil
   as f(analysis_session_id, file_name, file_path, file_size, file_type, upload_status);
 
 /* @name InsertScaleAnalysisResults */
--- db:seed --scale: results of the acting user's sessions, each with the user's prompt of its type; an empty score is none (not scored).
+-- db:seed --scale, as an admin (the analysis worker): results of sessions, each with its owner's prompt of its type; an empty score is none (not scored).
 insert into verificai.analysis_results (analysis_session_id, configuration_id, analysis_type, file_name, result_content, score, status)
 select r.analysis_session_id, r.configuration_id, r.analysis_type, r.file_name, r.result_content, nullif(r.score, '')::numeric, r.status
 from unnest(:sessionIds!::uuid[], :configurationIds!::uuid[], :analysisTypes!::text[], :fileNames!::text[], :resultContents!::text[],
@@ -27,7 +27,7 @@ from unnest(:sessionIds!::uuid[], :configurationIds!::uuid[], :analysisTypes!::t
   as r(analysis_session_id, configuration_id, analysis_type, file_name, result_content, score, status);
 
 /* @name InsertScaleAnalysisTasks */
--- db:seed --scale: tasks of the acting user's sessions, pending or finished (started and finished now, one attempt; a failed one with its error).
+-- db:seed --scale, as an admin (the task queue's worker): tasks of sessions, pending or finished (started and finished now, one attempt; a failed one with its error).
 insert into verificai.analysis_tasks (analysis_session_id, task_id, task_type, status, progress, error_message, started_at, completed_at,
                                       attempts, last_error)
 select t.analysis_session_id, t.task_id, t.task_type, t.status, case when t.status = 'completed' then 100 else t.progress end,

@@ -289,10 +289,41 @@ function makeUser(seedValue: string, batch: number, index: number): SeedUser {
 }
 
 /**
- * Sends every statement of one user's data, acting as that user, without waiting (the pool's
- * pipeline); resolves when the last has run. `rng` is the user's own.
+ * The rows the applications' workers write (admins, in production as here): ComponentForge's
+ * chunks, VerificAI's results and tasks, the Scraper's ingested artifacts with their tags and
+ * extractions. The policies let an admin write them for any user, so a chunk of users' worker
+ * rows goes out in one statement per table, after the users' own statements.
  */
-function writeUser(db: IDatabaseConnection, ctx: { configKey: Buffer; batch: number; seedValue: string; sessions: boolean; ttlHours: number }, user: SeedUser): Promise<unknown[]> {
+function workerRows() {
+  return {
+    ch: { documentIds: [] as string[], chunkIndexes: [] as number[], contents: [] as string[], vectorIds: [] as string[], embeddingModels: [] as string[], tokenCounts: [] as number[] },
+    vr: { sessionIds: [] as string[], configurationIds: [] as string[], analysisTypes: [] as string[], fileNames: [] as string[], resultContents: [] as string[], scores: [] as string[], statuses: [] as string[] },
+    vt: { sessionIds: [] as string[], taskIds: [] as string[], taskTypes: [] as string[], statuses: [] as string[], progresses: [] as number[], errorMessages: [] as string[] },
+    ar: { ids: [] as string[], jobIds: [] as string[], userIds: [] as string[], artifactTypes: [] as string[], sourceUrls: [] as string[], titles: [] as string[], contentHashes: [] as string[], fileSizes: [] as string[], mimeTypes: [] as string[], minioPaths: [] as string[], isPublic: [] as boolean[] },
+    tg: { artifactIds: [] as string[], tagTypes: [] as string[], tagKeys: [] as string[], tagValues: [] as string[] },
+    ex: { artifactIds: [] as string[], extractionTypes: [] as string[], extractedData: [] as string[], confidenceScores: [] as string[] },
+  };
+}
+type WorkerRows = ReturnType<typeof workerRows>;
+
+/** Sends the worker rows of a chunk of users as the system acting as an admin (the workers). */
+function writeWorkerRows(db: IDatabaseConnection, w: WorkerRows): Promise<unknown[]> {
+  return Promise.all([
+    actAs.run({ userId: null, userRole: 'admin' }, db),
+    cf.insertScaleChunks.run(w.ch, db),
+    verificai.insertScaleAnalysisResults.run(w.vr, db),
+    verificai.insertScaleAnalysisTasks.run(w.vt, db),
+    scraper.insertScaleArtifacts.run(w.ar, db),
+    scraper.insertScaleTags.run(w.tg, db),
+    scraper.insertScaleExtractions.run(w.ex, db),
+  ]);
+}
+
+/**
+ * Sends every statement of one user's data, acting as that user, without waiting (the
+ * pipeline); resolves when the last has run. Adds the user's worker rows to `w`.
+ */
+function writeUser(db: IDatabaseConnection, ctx: { configKey: Buffer; batch: number; seedValue: string; sessions: boolean; ttlHours: number }, user: SeedUser, w: WorkerRows): Promise<unknown[]> {
   const rng = new Rng(`${ctx.seedValue}|data|${user.index}`);
   const q: Array<Promise<unknown>> = [];
   const userId = user.id;
@@ -365,7 +396,7 @@ function writeUser(db: IDatabaseConnection, ctx: { configKey: Buffer; batch: num
     extractedTexts: CF_DOCUMENTS.map((s) => (s === 'completed' ? rng.sentences(PROSE, 6) : '')),
     embeddingModels: CF_DOCUMENTS.map((s) => (s === 'completed' ? embedding : '')),
   }, db));
-  const ch = { documentIds: [] as string[], chunkIndexes: [] as number[], contents: [] as string[], vectorIds: [] as string[], embeddingModels: [] as string[], tokenCounts: [] as number[] };
+  const ch = w.ch;
   CF_DOCUMENTS.forEach((status, k) => {
     if (status !== 'completed') return;
     for (let c = 0; c < CF_CHUNKS_PER_DOCUMENT; c++) {
@@ -377,7 +408,6 @@ function writeUser(db: IDatabaseConnection, ctx: { configKey: Buffer; batch: num
       ch.tokenCounts.push(rng.int(60, 120));
     }
   });
-  q.push(cf.insertScaleChunks.run(ch, db));
   const convIds = CF_CONVERSATIONS.map(() => uuidv7());
   q.push(cf.insertScaleConversations.run({
     userId, ids: convIds,
@@ -445,7 +475,7 @@ function writeUser(db: IDatabaseConnection, ctx: { configKey: Buffer; batch: num
     }
   });
   q.push(verificai.insertScaleFileUploads.run(fu, db));
-  const vr = { sessionIds: [] as string[], configurationIds: [] as string[], analysisTypes: [] as string[], fileNames: [] as string[], resultContents: [] as string[], scores: [] as string[], statuses: [] as string[] };
+  const vr = w.vr;
   VAI_SESSIONS.forEach((status, k) => {
     if (status === 'uploading') return;
     for (let r = 0; r < VAI_RESULTS_PER_ANALYSED_SESSION; r++) {
@@ -460,8 +490,7 @@ function writeUser(db: IDatabaseConnection, ctx: { configKey: Buffer; batch: num
       vr.statuses.push(failed ? 'failed' : 'completed');
     }
   });
-  q.push(verificai.insertScaleAnalysisResults.run(vr, db));
-  const vt = { sessionIds: [] as string[], taskIds: [] as string[], taskTypes: [] as string[], statuses: [] as string[], progresses: [] as number[], errorMessages: [] as string[] };
+  const vt = w.vt;
   const taskTypes = ['file_processing', 'code_analysis', 'report_generation'] as const;
   VAI_SESSIONS.forEach((status, k) => {
     for (let t = 0; t < VAI_TASKS_PER_SESSION; t++) {
@@ -474,7 +503,6 @@ function writeUser(db: IDatabaseConnection, ctx: { configKey: Buffer; batch: num
       vt.errorMessages.push(taskStatus === 'failed' ? 'Worker lost: the analysis exceeded its memory limit' : '');
     }
   });
-  q.push(verificai.insertScaleAnalysisTasks.run(vt, db));
   // Files are in: the analysed sessions move on to analyzing, then to their final status.
   const analysed = vaiIds.filter((_, k) => VAI_SESSIONS[k] !== 'uploading');
   q.push(verificai.advanceScaleAnalysisSessions.run({ ids: analysed, statuses: analysed.map(() => 'analyzing') }, db));
@@ -504,9 +532,7 @@ function writeUser(db: IDatabaseConnection, ctx: { configKey: Buffer; batch: num
     }
   }
   q.push(scraper.insertScaleJobConfigurations.run(jc, db));
-  const ar = { ids: [] as string[], jobIds: [] as string[], artifactTypes: [] as string[], sourceUrls: [] as string[], titles: [] as string[], contentHashes: [] as string[], fileSizes: [] as string[], mimeTypes: [] as string[], minioPaths: [] as string[], isPublic: [] as boolean[] };
-  const tg = { artifactIds: [] as string[], tagTypes: [] as string[], tagKeys: [] as string[], tagValues: [] as string[] };
-  const ex = { artifactIds: [] as string[], extractionTypes: [] as string[], extractedData: [] as string[], confidenceScores: [] as string[] };
+  const { ar, tg, ex } = w;
   SCRAPER_JOBS.forEach((status, j) => {
     if (status !== 'completed') return;
     const type = JOB_TYPES[jobTypes[j]!];
@@ -518,6 +544,7 @@ function writeUser(db: IDatabaseConnection, ctx: { configKey: Buffer; batch: num
       const title = `${keyword.replace(/^./, (c) => c.toUpperCase())}: ${rng.pick(['an overview', 'recent findings', 'policy brief', 'annual report', 'field study'])}`;
       ar.ids.push(id);
       ar.jobIds.push(jobIds[j]!);
+      ar.userIds.push(userId);
       ar.artifactTypes.push(type);
       ar.sourceUrls.push(`https://${rng.pick(['example.org', 'data.example.gov', 'papers.example.edu'])}/${hash.slice(0, 12)}`);
       ar.titles.push(title);
@@ -548,9 +575,6 @@ function writeUser(db: IDatabaseConnection, ctx: { configKey: Buffer; batch: num
       }
     }
   });
-  q.push(scraper.insertScaleArtifacts.run({ userId, ...ar }, db));
-  q.push(scraper.insertScaleTags.run(tg, db));
-  q.push(scraper.insertScaleExtractions.run(ex, db));
 
   // exportsathi
   const pan = `${String.fromCharCode(65 + rng.int(0, 25), 65 + rng.int(0, 25), 65 + rng.int(0, 25))}P${String.fromCharCode(65 + rng.int(0, 25))}${rng.int(1000, 9999)}${String.fromCharCode(65 + rng.int(0, 25))}`;
@@ -787,8 +811,11 @@ export async function seedScale(services: ScaleServices, options: ScaleOptions):
             bios: chunkUsers.map((u) => `Seeded user ${u.index} of batch ${batch}.`),
             preferences: chunkUsers.map(() => json({ theme: 'dark', language: 'en' })),
           }, db);
-          // Every user's statements go out at once; the server runs them in order.
-          await Promise.all(chunkUsers.map((u) => writeUser(db, ctx, u).then(() => meter.add(perUserRows))));
+          // Every user's statements go out at once, then the workers'; the server runs them in order.
+          const w = workerRows();
+          const own = chunkUsers.map((u) => writeUser(db, ctx, u, w));
+          await Promise.all([...own, writeWorkerRows(db, w)]);
+          meter.add(perUserRows * chunkUsers.length);
         });
         written += chunkUsers.length;
       }

@@ -9,6 +9,11 @@ import { useTestApp } from '../support/app.js';
 
 const app = useTestApp();
 const USERS = 5;
+/** Written by the system acting as an admin: the users, the global catalogs, and what workers write. */
+const SYSTEM_TABLES = [
+  'core.users', 'componentforge.embedding_models', 'componentforge.evaluation_runs', 'componentforge.document_chunks',
+  'verificai.analysis_results', 'verificai.analysis_tasks', 'scraper.artifacts', 'scraper.metadata_tags', 'scraper.content_extractions',
+];
 
 /** Rows per table of every application table but the log and the tables the seed leaves alone. */
 async function tableCounts(): Promise<Record<string, number>> {
@@ -43,8 +48,9 @@ describe('db:seed --scale', () => {
     expect(added).toEqual(plan);
     expect(Object.values(added).every((n) => n > 0)).toBe(true);
 
-    // The audit log has a CREATE row for each of them, all with the seed's user agent: the users
-    // made by the system acting as an admin, every other row by the user it belongs to.
+    // The audit log has a CREATE row for each of them, all with the seed's user agent: the users,
+    // the global catalogs and the workers' rows made by the system acting as an admin, every
+    // other row by the user it belongs to.
     const { rows: audit } = await app.sql<{ entity: string; creates: number; agents: string[]; roles: string[]; anonymous: number; foreign: number }>(
       `select entity_schema || '.' || entity_table as entity, count(*)::int as creates,
               array_agg(distinct user_agent) as agents, array_agg(distinct actor_role) as roles,
@@ -58,7 +64,7 @@ describe('db:seed --scale', () => {
       expect(row?.creates, table).toBe(n);
       expect(row?.agents, table).toEqual([SCALE_USER_AGENT]);
       expect(row?.foreign, table).toBe(0);
-      if (table === 'core.users' || table.endsWith('.embedding_models') || table.endsWith('.evaluation_runs')) {
+      if (SYSTEM_TABLES.includes(table)) {
         expect([row?.roles, row?.anonymous], table).toEqual([['admin'], n]);
       } else {
         expect([row?.roles, row?.anonymous], table).toEqual([['user'], 0]);
