@@ -436,6 +436,9 @@ class Matrix {
     const cell: Cell = { allowed: true, scope: own ? 'own rows' : 'all rows' };
     const oldText = printExpression(result.old);
     const newText = printExpression(result.new);
+    if (`${oldText} ${newText}`.includes('visible(')) {
+      throw new Error(`policy-matrix: ${t.schema}.${t.table}: the policies' subqueries go round in a cycle; the rule cannot say who sees what`);
+    }
     if (oldText !== 'true') cell.condition = oldText;
     if (newText !== 'true' && newText !== oldText) cell.newRow = newText;
     const columns = op === 'delete' ? t.columns : granted[op];

@@ -16,7 +16,17 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generatePoliciesDoc, OPERATIONS, parsePoliciesDoc, POLICIES_FILE, type Cell, type Operation } from '../../src/db/policy-matrix.js';
+import {
+  formatCell,
+  generatePoliciesDoc,
+  OPERATIONS,
+  parseCell,
+  parseExpression,
+  parsePoliciesDoc,
+  POLICIES_FILE,
+  type Cell,
+  type Operation,
+} from '../../src/db/policy-matrix.js';
 import { TEST_USER } from '../../src/seed/core.js';
 import { seedAll } from '../../src/seed/index.js';
 import { useTestApp } from '../support/app.js';
@@ -353,6 +363,33 @@ async function runCell(db: pg.ClientBase, run: CellRun): Promise<string | undefi
 function typed(f: Fixture, names: string[]): string[] {
   return names.map((n, i) => `$${i + 1}::${f.columns.find((c) => c.name === n)!.type}`);
 }
+
+describe('the policy matrix rule', () => {
+  it('refuses to classify a policy that reads the request context other than through core.current_user_id() and core.is_admin()', () => {
+    expect(() => parseExpression(`(user_id = (nullif(current_setting('app.user_id'::text, true), ''::text))::uuid)`)).toThrow(/cannot classify/);
+    expect(() => parseExpression(`(( SELECT core.current_user_role() AS current_user_role) = 'admin'::text)`)).toThrow(/cannot classify/);
+    expect(() => parseExpression(`(owner = CURRENT_USER)`)).toThrow(/cannot classify/);
+    // What it knows: the acting user, admins, the signed-in test, and conditions on the row.
+    expect(parseExpression(`((user_id = ( SELECT core.current_user_id() AS current_user_id)) OR ( SELECT core.is_admin() AS is_admin))`)).toEqual({
+      t: 'or',
+      xs: [{ t: 'own', column: 'user_id' }, { t: 'admin' }],
+    });
+    expect(parseExpression(`((NOT is_sensitive) AND (( SELECT core.current_user_id() AS current_user_id) IS NOT NULL))`)).toEqual({
+      t: 'and',
+      xs: [{ t: 'not', x: { t: 'atom', sql: 'is_sensitive' } }, { t: 'signedIn' }],
+    });
+  });
+
+  it('writes cells the test reads back as they were', () => {
+    const cells: Cell[] = [
+      { allowed: false, scope: 'no (no UPDATE grant)' },
+      { allowed: true, scope: 'own rows' },
+      { allowed: true, scope: 'all rows', condition: `(a || b) = 'x|y'`, newRow: `status = 'failed'::text`, exceptColumns: ['password_hash'] },
+      { allowed: true, scope: 'all rows', columns: ['iec', 'gstin'] },
+    ];
+    for (const cell of cells) expect(parseCell(formatCell(cell))).toEqual(cell);
+  });
+});
 
 describe('the RLS policy matrix (docs/schema/policies.md)', () => {
   let text: string;
