@@ -6,6 +6,58 @@ export type Json = null | boolean | number | string | Json[] | { [key: string]: 
 
 export type stringArray = (string)[];
 
+/** 'StartRequest' parameters type */
+export interface IStartRequestParams {
+  clientIp?: string | null | void;
+  expectedRole?: string | null | void;
+  expectedSessionId?: string | null | void;
+  readOnly?: boolean | null | void;
+  requestId?: string | null | void;
+  tokenHash?: Buffer | null | void;
+  userAgent?: string | null | void;
+}
+
+/** 'StartRequest' return type */
+export interface IStartRequestResult {
+  sessionId: string | null;
+  settings: number;
+  userId: string | null;
+  userRole: string | null;
+}
+
+/** 'StartRequest' query type */
+export interface IStartRequestQuery {
+  params: IStartRequestParams;
+  result: IStartRequestResult;
+}
+
+const startRequestIR: any = {"usedParamSet":{"expectedSessionId":true,"expectedRole":true,"clientIp":true,"userAgent":true,"requestId":true,"readOnly":true,"tokenHash":true},"params":[{"name":"expectedSessionId","required":false,"transform":{"type":"scalar"},"locs":[{"a":485,"b":502},{"a":572,"b":589}]},{"name":"expectedRole","required":false,"transform":{"type":"scalar"},"locs":[{"a":629,"b":641}]},{"name":"clientIp","required":false,"transform":{"type":"scalar"},"locs":[{"a":978,"b":986}]},{"name":"userAgent","required":false,"transform":{"type":"scalar"},"locs":[{"a":1055,"b":1064}]},{"name":"requestId","required":false,"transform":{"type":"scalar"},"locs":[{"a":1132,"b":1141}]},{"name":"readOnly","required":false,"transform":{"type":"scalar"},"locs":[{"a":1181,"b":1189}]},{"name":"tokenHash","required":false,"transform":{"type":"scalar"},"locs":[{"a":1337,"b":1346}]}],"statement":"-- First statement of every procedure's transaction, as the owner: the bearer token's live session, who is asking recorded in transaction-local settings, READ ONLY for query procedures, then SET LOCAL ROLE app_request; refuses when the token no longer resolves to the session and role the server assumed.\nselect s.user_id, s.user_role, s.session_id,\n       -- Each argument is a setting made in this order; the count only gives them one column.\n       num_nonnulls(\n         case when :expectedSessionId::uuid is not null\n               and (s.session_id is distinct from :expectedSessionId::uuid or s.user_role is distinct from :expectedRole::text)\n              then core.refuse_changed_session() end,\n         set_config('app.user_id', coalesce(s.user_id::text, ''), true),\n         set_config('app.user_role', coalesce(s.user_role, ''), true),\n         set_config('app.session_id', coalesce(s.session_id::text, ''), true),\n         set_config('app.client_ip', coalesce(host(:clientIp::inet), ''), true),\n         set_config('app.user_agent', coalesce(:userAgent::text, ''), true),\n         set_config('app.request_id', coalesce(:requestId::text, ''), true),\n         case when :readOnly::boolean then set_config('transaction_read_only', 'on', true) end,\n         set_config('role', 'app_request', true)) as \"settings!\"\nfrom (values (:tokenHash::bytea)) as request (token_hash)\nleft join core.live_sessions s on s.token_hash = request.token_hash"};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * -- First statement of every procedure's transaction, as the owner: the bearer token's live session, who is asking recorded in transaction-local settings, READ ONLY for query procedures, then SET LOCAL ROLE app_request; refuses when the token no longer resolves to the session and role the server assumed.
+ * select s.user_id, s.user_role, s.session_id,
+ *        -- Each argument is a setting made in this order; the count only gives them one column.
+ *        num_nonnulls(
+ *          case when :expectedSessionId::uuid is not null
+ *                and (s.session_id is distinct from :expectedSessionId::uuid or s.user_role is distinct from :expectedRole::text)
+ *               then core.refuse_changed_session() end,
+ *          set_config('app.user_id', coalesce(s.user_id::text, ''), true),
+ *          set_config('app.user_role', coalesce(s.user_role, ''), true),
+ *          set_config('app.session_id', coalesce(s.session_id::text, ''), true),
+ *          set_config('app.client_ip', coalesce(host(:clientIp::inet), ''), true),
+ *          set_config('app.user_agent', coalesce(:userAgent::text, ''), true),
+ *          set_config('app.request_id', coalesce(:requestId::text, ''), true),
+ *          case when :readOnly::boolean then set_config('transaction_read_only', 'on', true) end,
+ *          set_config('role', 'app_request', true)) as "settings!"
+ * from (values (:tokenHash::bytea)) as request (token_hash)
+ * left join core.live_sessions s on s.token_hash = request.token_hash
+ * ```
+ */
+export const startRequest = new PreparedQuery<IStartRequestParams,IStartRequestResult>(startRequestIR);
+
+
 /** 'BeginRequest' parameters type */
 export interface IBeginRequestParams {
   clientIp?: string | null | void;

@@ -1,3 +1,22 @@
+/* @name StartRequest */
+-- First statement of every procedure's transaction, as the owner: the bearer token's live session, who is asking recorded in transaction-local settings, READ ONLY for query procedures, then SET LOCAL ROLE app_request; refuses when the token no longer resolves to the session and role the server assumed.
+select s.user_id, s.user_role, s.session_id,
+       -- Each argument is a setting made in this order; the count only gives them one column.
+       num_nonnulls(
+         case when :expectedSessionId::uuid is not null
+               and (s.session_id is distinct from :expectedSessionId::uuid or s.user_role is distinct from :expectedRole::text)
+              then core.refuse_changed_session() end,
+         set_config('app.user_id', coalesce(s.user_id::text, ''), true),
+         set_config('app.user_role', coalesce(s.user_role, ''), true),
+         set_config('app.session_id', coalesce(s.session_id::text, ''), true),
+         set_config('app.client_ip', coalesce(host(:clientIp::inet), ''), true),
+         set_config('app.user_agent', coalesce(:userAgent::text, ''), true),
+         set_config('app.request_id', coalesce(:requestId::text, ''), true),
+         case when :readOnly::boolean then set_config('transaction_read_only', 'on', true) end,
+         set_config('role', 'app_request', true)) as "settings!"
+from (values (:tokenHash::bytea)) as request (token_hash)
+left join core.live_sessions s on s.token_hash = request.token_hash;
+
 /* @name BeginRequest */
 -- First statement of every procedure's transaction: authenticate the bearer token, record who is asking, SET LOCAL ROLE app_request.
 select user_id, user_role, session_id

@@ -1,25 +1,16 @@
 /**
- * The adapter PgTyped's generated `run(params, connection)` calls. It sends each query as a
- * NAMED prepared statement (parsed and planned once per connection; an unnamed statement is
- * parsed on every call) and turns result columns into the camelCase keys that PgTyped's
- * `camelCaseColumnNames` declares, building each row once from pg's array rows.
+ * The adapters PgTyped's generated `run(params, connection)` calls: over a procedure's
+ * transaction (an Envelope, src/db/envelope.ts), or over a pg client (the CLIs, maintenance).
+ * Each query is a NAMED prepared statement (parsed and planned once per connection; an unnamed
+ * statement is parsed on every call) and result columns become the camelCase keys that
+ * PgTyped's `camelCaseColumnNames` declares, each row built once from the array row.
  */
 import type { IDatabaseConnection } from '@pgtyped/runtime';
 import { camelCase } from 'camel-case';
-import { createHash } from 'node:crypto';
 import type pg from 'pg';
+import { statementName, type Envelope } from './envelope.js';
 
-const statementNames = new Map<string, string>();
 const fieldKeys = new Map<string, string>();
-
-function statementName(text: string): string {
-  let name = statementNames.get(text);
-  if (name === undefined) {
-    name = `q_${createHash('sha1').update(text).digest('base64url').slice(0, 20)}`;
-    statementNames.set(text, name);
-  }
-  return name;
-}
 
 /** Same rule as PgTyped's generator: drop a `!`/`?` nullability hint, then camelCase. */
 function resultKey(column: string): string {
@@ -34,6 +25,25 @@ function resultKey(column: string): string {
 
 export type Queryable = Pick<pg.ClientBase, 'query'>;
 
+function toObjects(fields: ReadonlyArray<{ name: string }>, rows: unknown[][]): Record<string, unknown>[] {
+  const keys = fields.map((field) => resultKey(field.name));
+  return rows.map((values) => {
+    const row: Record<string, unknown> = {};
+    for (let i = 0; i < keys.length; i++) row[keys[i]!] = values[i];
+    return row;
+  });
+}
+
+/** A procedure's queries, as statements of its transaction. */
+export function envelopeConnection(envelope: Envelope): IDatabaseConnection {
+  return {
+    async query(text: string, values: unknown[]) {
+      const result = await envelope.query(text, values);
+      return { rows: toObjects(result.fields, result.rows), rowCount: result.rowCount };
+    },
+  };
+}
+
 export function pgTypedConnection(client: Queryable, namedStatements: boolean): IDatabaseConnection {
   return {
     async query(text: string, values: unknown[]) {
@@ -43,13 +53,7 @@ export function pgTypedConnection(client: Queryable, namedStatements: boolean): 
         rowMode: 'array',
         ...(namedStatements ? { name: statementName(text) } : {}),
       });
-      const keys = result.fields.map((field) => resultKey(field.name));
-      const rows = result.rows.map((values) => {
-        const row: Record<string, unknown> = {};
-        for (let i = 0; i < keys.length; i++) row[keys[i]!] = values[i];
-        return row;
-      });
-      return { rows, rowCount: result.rowCount ?? rows.length };
+      return { rows: toObjects(result.fields, result.rows), rowCount: result.rowCount ?? result.rows.length };
     },
   };
 }

@@ -21,8 +21,8 @@ export function createPool(connectionString: string, config: PoolConfig, log: Lo
     // A transaction left open by a crashed request must not hold locks for long.
     idle_in_transaction_session_timeout: Math.max(config.DB_STATEMENT_TIMEOUT_MS, 10_000) * 2,
     application_name: 'pg-trpc-persistence',
-    // Independent statements (BEGIN and the request setup) go out without waiting for each other.
-    pipeline: true,
+    // No `pipeline: true`: a procedure's statements already leave together, in one write, as
+    // one transaction (src/db/envelope.ts), which pg allows only outside its pipeline mode.
   });
   // Covers idle clients only; checked-out clients get their own handler (see transaction.ts).
   pool.on('error', (err: Error & { code?: string }) =>

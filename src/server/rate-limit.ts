@@ -5,7 +5,8 @@
  */
 import { TRPCError } from '@trpc/server';
 import { hitRateLimit, hitUserRateLimit } from '../../sql/core/api_rate_limits.queries.js';
-import { pgTypedConnection } from '../db/connection.js';
+import { envelopeConnection } from '../db/connection.js';
+import { Envelope } from '../db/envelope.js';
 import { toTRPCError } from '../db/errors.js';
 import { lease } from '../db/pool.js';
 import type { Services } from './context.js';
@@ -61,9 +62,11 @@ export async function hitRateLimits(services: Services, rules: readonly RateRule
   }
   let results;
   try {
-    const db = pgTypedConnection(leased.client, services.config.DB_NAMED_STATEMENTS);
-    // Pipelined: all rules in one round trip.
-    results = await Promise.all(
+    // All rules in one write and one round trip, as one implicit transaction (src/db/envelope.ts).
+    const envelope = new Envelope({ namedStatements: services.config.DB_NAMED_STATEMENTS, idleTimeoutMs: 0 });
+    envelope.start(leased.client);
+    const db = envelopeConnection(envelope);
+    const hits = Promise.all(
       rules.map(async (rule) => {
         if (rule.kind === 'user') {
           const [row] = await hitUserRateLimit.run(
@@ -79,6 +82,8 @@ export async function hitRateLimits(services: Services, rules: readonly RateRule
         return row && { requestCount: row.requestCount, limit: rule.limit, resetsAt: row.resetsAt };
       }),
     );
+    await envelope.end();
+    results = await hits;
   } catch (err) {
     throw toTRPCError(err);
   } finally {

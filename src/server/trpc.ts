@@ -14,11 +14,12 @@ import { initTRPC, TRPCError } from '@trpc/server';
 import pg from 'pg';
 import type { OpenApiMeta } from 'trpc-to-openapi';
 import { hashToken } from '../auth/tokens.js';
-import { pgTypedConnection } from '../db/connection.js';
+import { envelopeConnection } from '../db/connection.js';
+import { Envelope, StatementSkipped } from '../db/envelope.js';
 import { lease, type Lease } from '../db/pool.js';
 import { RuleViolation, toTRPCError } from '../db/errors.js';
-import { beginRequest } from '../../sql/core/request.queries.js';
-import type { Context } from './context.js';
+import { startRequest } from '../../sql/core/request.queries.js';
+import type { Context, RequestInfo } from './context.js';
 import { RateLimited, hitRateLimits, type RateRule } from './rate-limit.js';
 import { transformer, WireError } from './transformer.js';
 
@@ -156,117 +157,221 @@ function isStaleGuess(err: unknown): boolean {
 
 type Next = Parameters<Parameters<typeof t.middleware>[0]>[0]['next'];
 
+/** The error a statement failed with, rather than the "skipped" of the statements behind it. */
+function unwrapSkipped(err: unknown): unknown {
+  if (err instanceof StatementSkipped) return err.failure;
+  if (err instanceof TRPCError && err.cause instanceof StatementSkipped) return err.cause.failure;
+  return err;
+}
+
 /**
- * One procedure call in one transaction. `guess` is the session assumed for the token
- * (null: anonymous; undefined: unknown, so wait for the setup before running the procedure).
+ * Ends a mutation's BEGIN block with COMMIT or ROLLBACK, sent with the Sync in one write.
+ * Resolves once the server has answered: for a COMMIT, once it is durable.
  */
-async function runInTransaction(
-  ctx: Context,
-  next: Next,
-  readOnly: boolean,
-  tokenHash: Buffer | null,
-  guess: SessionUser | null | undefined,
-) {
+async function endBlock(envelope: Envelope, client: pg.PoolClient, action: 'commit' | 'rollback'): Promise<void> {
+  const ended = envelope.failed ? undefined : envelope.query(action);
+  ended?.catch(() => {});
+  const status = await envelope.end();
+  // A BEGIN block whose statement failed is still open (status E) after the Sync.
+  if (status !== 'I') await client.query('rollback');
+  await ended;
+}
+
+/** The bound on a transaction left waiting by the application: the pool's idle-in-transaction timeout. */
+function idleTimeoutMs(ctx: Context): number {
+  return (ctx.pool as pg.Pool & { options: pg.PoolConfig }).options.idle_in_transaction_session_timeout ?? 0;
+}
+
+/** A transaction on a leased connection, its setup sent (not necessarily answered). */
+interface OpenTransaction {
+  leased: Lease;
+  envelope: Envelope;
+  db: IDatabaseConnection;
+  /** The session assumed for the token; undefined: the setup is awaited before any procedure runs. */
+  guess: SessionUser | null | undefined;
+  /** Who is asking, as the setup found it (rejects with 28000 when the guess no longer holds). */
+  setup: Promise<SessionUser | null>;
+}
+
+async function openTransaction(ctx: Context, readOnly: boolean, tokenHash: Buffer | null, guess: SessionUser | null | undefined): Promise<OpenTransaction> {
   let leased: Lease;
   try {
     leased = await lease(ctx.pool, ctx.log);
   } catch (err) {
     throw toTRPCError(err);
   }
-  const { client } = leased;
-  const db: IDatabaseConnection = pgTypedConnection(client, ctx.config.DB_NAMED_STATEMENTS);
-  let open = true;
-  let rollbackFailure: Error | undefined;
-  let releasedLater = false;
-  try {
-    // BEGIN and the setup go out back to back on the pipelined connection: one round trip,
-    // shared with the procedure's first query when the session is already known.
-    const setup = Promise.all([
-      client.query(readOnly ? 'begin read only' : 'begin'),
-      beginRequest.run(
-        {
-          tokenHash,
-          clientIp: ctx.request.clientIp,
-          userAgent: ctx.request.userAgent ?? null,
-          requestId: ctx.request.requestId,
-          expectedSessionId: guess?.sessionId ?? null,
-          expectedRole: guess?.role ?? null,
-        },
-        db,
-      ),
-    ]).then(([, [session]]) => session);
-    let user: SessionUser | null;
-    if (guess === undefined) {
-      const session = await setup;
-      user = session?.userId && session.userRole && session.sessionId ? { id: session.userId, role: session.userRole, sessionId: session.sessionId } : null;
+  const envelope = new Envelope({ namedStatements: ctx.config.DB_NAMED_STATEMENTS, idleTimeoutMs: idleTimeoutMs(ctx) });
+  envelope.start(leased.client);
+  const db = envelopeConnection(envelope);
+  // A mutation runs in a BEGIN block, so that it can be rolled back after statements that
+  // succeeded; a query procedure's statements are one implicit read-only transaction.
+  if (!readOnly) envelope.query('begin').catch(() => {});
+  // When the session is known from the token's last use (or there is no token), the
+  // procedure's first query leaves in the same write as the setup: one round trip.
+  const setup = startRequest
+    .run(
+      {
+        tokenHash,
+        clientIp: ctx.request.clientIp,
+        userAgent: ctx.request.userAgent ?? null,
+        requestId: ctx.request.requestId,
+        expectedSessionId: guess?.sessionId ?? null,
+        expectedRole: guess?.role ?? null,
+        readOnly,
+      },
+      db,
+    )
+    .then(([session]) => {
+      const user = session?.userId && session.userRole && session.sessionId ? { id: session.userId, role: session.userRole, sessionId: session.sessionId } : null;
       if (user && tokenHash) rememberSession(tokenHash.toString('base64'), user);
-    } else {
-      setup.catch(() => {}); // awaited below, once the procedure is done
-      user = guess;
-    }
-    const result = await next({ ctx: { db, user } });
-    if (guess !== undefined) {
-      const setupError = await setup.then(
-        () => undefined,
-        (err: unknown) => err ?? new Error('request setup failed'),
-      );
-      if (setupError !== undefined) {
-        if (!isStaleGuess(setupError)) throw setupError;
-        await client.query('rollback');
-        open = false;
-        return STALE_GUESS;
-      }
+      return user;
+    });
+  setup.catch(() => {}); // awaited by the procedures
+  return { leased, envelope, db, guess, setup };
+}
+
+/** Who the procedure runs as: the assumed session, or (without one) the setup's answer. */
+async function userOf(tx: OpenTransaction): Promise<SessionUser | null> {
+  return tx.guess === undefined ? tx.setup : tx.guess;
+}
+
+/** After the procedure: whether the setup refused the session it assumed (the call is then run again). */
+async function staleGuess(tx: OpenTransaction): Promise<boolean> {
+  if (tx.guess === undefined) return false;
+  const err = await tx.setup.then(
+    () => undefined,
+    (e: unknown) => e ?? new Error('request setup failed'),
+  );
+  if (err === undefined) return false;
+  if (isStaleGuess(err)) return true;
+  throw err;
+}
+
+function failure(err: unknown): TRPCError {
+  return toTRPCError(unwrapSkipped(err));
+}
+
+/** A mutation (or a query that writes): its own transaction, answered once the COMMIT is durable. */
+async function runMutation(ctx: Context, next: Next, tokenHash: Buffer | null, guess: SessionUser | null | undefined) {
+  const tx = await openTransaction(ctx, false, tokenHash, guess);
+  const { envelope, leased } = tx;
+  let broken: Error | undefined;
+  try {
+    const user = await userOf(tx);
+    const result = await next({ ctx: { db: tx.db, user } });
+    if (await staleGuess(tx)) {
+      await endBlock(envelope, leased.client, 'rollback');
+      return STALE_GUESS;
     }
     if (!result.ok) {
-      if (COMMIT_BEFORE_FAILING in result.error) {
-        await client.query('commit');
-        open = false;
-      }
+      await endBlock(envelope, leased.client, COMMIT_BEFORE_FAILING in result.error ? 'commit' : 'rollback');
       throw result.error;
     }
-    if (readOnly) {
-      // Nothing to lose in a read-only transaction: answer now, release once COMMIT is back.
-      releasedLater = true;
-      client.query('commit').then(
-        () => leased.release(),
-        (err: Error) => leased.release(err),
-      );
-      return result;
-    }
-    await client.query('commit');
-    open = false;
+    await endBlock(envelope, leased.client, 'commit');
     return result;
   } catch (err) {
-    if (open && !leased.broken) {
-      await client.query('rollback').catch((e: Error) => {
-        rollbackFailure = e; // a connection that cannot roll back is not reused
-      });
-    }
-    const mapped = toTRPCError(err);
+    // A connection whose transaction could not be ended is not reused.
+    if (!envelope.ended) await endBlock(envelope, leased.client, 'rollback').catch((e: Error) => (broken = e));
+    const mapped = failure(err);
     if (mapped.code === 'INTERNAL_SERVER_ERROR') ctx.log.error({ err }, 'procedure failed');
     throw mapped;
   } finally {
-    if (!releasedLater) leased.release(rollbackFailure);
+    leased.release(broken ?? envelope.lost);
   }
 }
 
 /**
+ * The read-only transaction the query procedures of one request share when they start
+ * together (a tRPC batch): one connection, one setup, one snapshot. The last procedure to
+ * finish ends it.
+ */
+interface SharedRead {
+  tx: Promise<OpenTransaction>;
+  calls: number;
+  /** More than one procedure used it (a statement skipped for another's failure is then retried alone). */
+  shared: boolean;
+}
+
+const sharedReads = new WeakMap<RequestInfo, SharedRead>();
+
+function leaveRead(ctx: Context, read: SharedRead, tx: OpenTransaction | undefined): void {
+  read.calls -= 1;
+  if (read.calls > 0) return;
+  if (sharedReads.get(ctx.request) === read) sharedReads.delete(ctx.request);
+  if (!tx) return;
+  // Nothing to lose in a read-only transaction: the procedures have answered; the connection
+  // goes back to the pool once the Sync is answered.
+  tx.envelope.end().then(
+    () => tx.leased.release(),
+    (err: Error) => tx.leased.release(err),
+  );
+}
+
+/** A query procedure: READ ONLY, in the request's shared read transaction (or its own, `alone`). */
+async function runQuery(ctx: Context, next: Next, tokenHash: Buffer | null, guess: SessionUser | null | undefined, alone: boolean) {
+  let read = alone ? undefined : sharedReads.get(ctx.request);
+  if (!read) {
+    const opened: SharedRead = { tx: openTransaction(ctx, true, tokenHash, guess), calls: 0, shared: false };
+    opened.tx.catch(() => {});
+    if (!alone) {
+      // Only the procedures that start together (the calls of one batch) share it: a caller
+      // used again and again never holds one snapshot open.
+      sharedReads.set(ctx.request, opened);
+      setImmediate(() => {
+        if (sharedReads.get(ctx.request) === opened) sharedReads.delete(ctx.request);
+      });
+    }
+    read = opened;
+  } else {
+    read.shared = true;
+  }
+  read.calls += 1;
+  let tx: OpenTransaction | undefined;
+  try {
+    tx = await read.tx;
+    const user = await userOf(tx);
+    const result = await next({ ctx: { db: tx.db, user } });
+    if (await staleGuess(tx)) {
+      if (sharedReads.get(ctx.request) === read) sharedReads.delete(ctx.request);
+      return STALE_GUESS;
+    }
+    if (!result.ok) {
+      // Skipped because another procedure of the shared transaction failed: run again alone.
+      if (read.shared && (result.error.cause instanceof StatementSkipped)) return SKIPPED;
+      throw result.error;
+    }
+    return result;
+  } catch (err) {
+    const mapped = failure(err);
+    if (mapped.code === 'INTERNAL_SERVER_ERROR') ctx.log.error({ err }, 'procedure failed');
+    throw mapped;
+  } finally {
+    leaveRead(ctx, read, tx);
+  }
+}
+
+const SKIPPED = Symbol('skipped');
+
+/**
  * Every procedure: one transaction as app_request with the caller's context. Queries run
- * READ ONLY (a query that writes declares `.meta({ writes: true })`) and answer before their
- * COMMIT returns; mutations commit before answering.
+ * READ ONLY (a query that writes declares `.meta({ writes: true })`), share one transaction
+ * per HTTP request and answer before its end is acknowledged; mutations answer once their
+ * COMMIT is durable.
  */
 const transaction = t.middleware(async ({ ctx, next, type, meta }) => {
   const readOnly = type === 'query' && !meta?.writes;
   const tokenHash = ctx.request.token ? hashToken(ctx.request.token) : null;
   const key = tokenHash?.toString('base64');
+  const run = (guess: SessionUser | null | undefined, alone: boolean) =>
+    readOnly ? runQuery(ctx, next, tokenHash, guess, alone) : runMutation(ctx, next, tokenHash, guess);
   const guess = key === undefined ? null : guessSession(key);
-  if (guess !== undefined) {
-    const outcome = await runInTransaction(ctx, next, readOnly, tokenHash, guess);
-    if (outcome !== STALE_GUESS) return outcome;
-    sessionGuesses.delete(key!);
+  let outcome = guess === undefined ? STALE_GUESS : await run(guess, false);
+  if (outcome === STALE_GUESS) {
+    if (key !== undefined) sessionGuesses.delete(key);
+    outcome = await run(undefined, false);
   }
-  const outcome = await runInTransaction(ctx, next, readOnly, tokenHash, undefined);
-  if (outcome === STALE_GUESS) throw new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' });
+  if (outcome === SKIPPED) outcome = await run(undefined, true);
+  if (outcome === STALE_GUESS || outcome === SKIPPED) throw new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' });
   return outcome;
 });
 

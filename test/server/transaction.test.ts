@@ -164,4 +164,33 @@ describe('the procedure transaction wrapper', () => {
     // The pool dropped the dead connection and still serves.
     expect(await rowsAs(probe, 'select 1 as ok')).toEqual([{ ok: 1 }]);
   });
+
+  it('runs the query procedures that start together (a batch) in one read-only transaction; calls made one after another each in their own', async () => {
+    const probe = app.probe();
+    const text = `select pg_backend_pid() as pid, now()::text as started, current_setting('transaction_read_only') as ro`;
+    const together = await Promise.all([0, 1, 2].map(() => rowsAs<{ pid: number; started: string; ro: string }>({ sql: probe.sqlQuery }, text)));
+    expect(new Set(together.map(([r]) => `${r!.pid} ${r!.started}`)).size).toBe(1);
+    expect(together.map(([r]) => r!.ro)).toEqual(['on', 'on', 'on']);
+    const [first] = await rowsAs<{ started: string }>({ sql: probe.sqlQuery }, text);
+    const [second] = await rowsAs<{ started: string }>({ sql: probe.sqlQuery }, text);
+    expect(first!.started).not.toBe(second!.started);
+  });
+
+  it('fails only the call whose statement failed in a shared read transaction; the others run again alone and answer', async () => {
+    const probe = app.probe();
+    const outcomes = await Promise.allSettled([
+      probe.sqlQuery([{ text: 'select 1 as one' }, { text: 'select 2 as two' }]),
+      probe.sqlQuery([{ text: 'select 1 / 0 as boom' }]),
+      probe.sqlQuery([{ text: 'select 3 as three' }]),
+    ]);
+    expect(outcomes[0]).toMatchObject({ status: 'fulfilled', value: [[{ one: 1 }], [{ two: 2 }]] });
+    expect(outcomes[1]).toMatchObject({ status: 'rejected' });
+    expect(outcomes[2]).toMatchObject({ status: 'fulfilled', value: [[{ three: 3 }]] });
+  });
+
+  it('never shares a mutation\'s transaction, even with mutations that start together', async () => {
+    const probe = app.probe();
+    const ids = await Promise.all([0, 1, 2].map(() => rowsAs<{ x: string }>(probe, 'select txid_current()::text as x')));
+    expect(new Set(ids.map(([r]) => r!.x)).size).toBe(3);
+  });
 });
