@@ -137,8 +137,9 @@ describe.skipIf(!runs)('the app behind PgBouncer in transaction mode, DB_NAMED_S
     expect(await clientCodeOf(client.auth.me.query())).toBe('UNAUTHORIZED');
     expect(await clientCodeOf(client.socrates.projects.list.query({}))).toBe('UNAUTHORIZED');
 
-    // It all went through PgBouncer (each procedure is one transaction there), on its two server connections.
-    expect((await bouncer.transactions()) - before).toBeGreaterThanOrEqual(10);
+    // It went through PgBouncer: each of the five mutations is a transaction of its own there
+    // (query procedures called together may share one, so they are not counted).
+    expect((await bouncer.transactions()) - before).toBeGreaterThanOrEqual(5);
     await expectEveryServerClean(bouncer);
   });
 
@@ -151,9 +152,10 @@ describe.skipIf(!runs)('the app behind PgBouncer in transaction mode, DB_NAMED_S
       }),
     );
     const before = await bouncer.transactions();
+    const ROUNDS = 3;
     const pids = new Set<number>();
     const checks: Promise<unknown>[] = [];
-    for (let round = 0; round < 3; round++) {
+    for (let round = 0; round < ROUNDS; round++) {
       users.forEach((user, i) => {
         const other = users[(i + 1) % users.length]!;
         checks.push(
@@ -190,7 +192,8 @@ describe.skipIf(!runs)('the app behind PgBouncer in transaction mode, DB_NAMED_S
     expect((await bouncer.serverPids()).length).toBe(SERVER_CONNECTIONS);
     expect(pids.size).toBeGreaterThanOrEqual(1);
     expect(pids.size).toBeLessThanOrEqual(SERVER_CONNECTIONS);
-    expect((await bouncer.transactions()) - before).toBeGreaterThanOrEqual(checks.length);
+    // At least the two failing mutations of each user and round went through it as transactions.
+    expect((await bouncer.transactions()) - before).toBeGreaterThanOrEqual(users.length * ROUNDS * 2);
     await expectEveryServerClean(bouncer);
   });
 
