@@ -184,8 +184,13 @@ function handle(child: ChildProcess, dir: string, port: number, upstream: URL, u
     url: url.href,
     admin,
     async serverPids() {
-      const rows = await admin<{ database: string; remote_pid: string }>('show servers');
-      return rows.filter((row) => row.database === database).map((row) => Number(row.remote_pid));
+      // A server connection still logging in has no backend pid yet (0): wait for it.
+      for (let attempt = 0; ; attempt++) {
+        const rows = await admin<{ database: string; remote_pid: string }>('show servers');
+        const pids = rows.filter((row) => row.database === database).map((row) => Number(row.remote_pid));
+        if (!pids.includes(0) || attempt >= 100) return pids;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
     },
     async transactions() {
       const rows = await admin<{ database: string; total_xact_count: string }>('show stats');
