@@ -33,7 +33,7 @@ if (!runs) console.warn('test/db/pgbouncer.test.ts skipped: PgBouncer is not ins
 const SERVER_CONNECTIONS = 2;
 /** The owner's own statement timeout in the test database, which PgBouncer's clients get instead of pg's startup parameter. */
 const ROLE_STATEMENT_TIMEOUT = '7s';
-/** What core.begin_request sets for the transaction. */
+/** What the request setup (sql/core/request.sql) sets for the transaction. */
 const REQUEST_SETTINGS = ['app.user_id', 'app.user_role', 'app.session_id', 'app.client_ip', 'app.user_agent', 'app.request_id'];
 
 type Probe = ReturnType<typeof probeClient>;
