@@ -7,6 +7,7 @@ import { BlockList, isIP } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { Config } from '../config.js';
+import { parseLsn } from '../db/lsn.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from './metrics.js';
 
@@ -16,6 +17,15 @@ export interface RequestInfo {
   clientIp: string;
   userAgent: string | undefined;
   requestId: string;
+  /** The commit position the client last saw (x-min-lsn): a replica must have replayed it to serve a read. */
+  minLsn?: string;
+  /** The commit position of this request's last mutation, sent back as x-commit-lsn (set when replicas are in use). */
+  commitLsn?: string;
+}
+
+/** Read replicas (src/db/replicas.ts): a replica's pool that has replayed `minLsn`, or undefined for the primary. */
+export interface ReadReplicas {
+  poolFor(minLsn: string | undefined): pg.Pool | undefined;
 }
 
 export interface Services {
@@ -38,6 +48,8 @@ export interface Services {
   configKey: Buffer;
   /** The server's /metrics registry (src/server/metrics.ts); absent for callers without a server. */
   metrics?: Metrics | undefined;
+  /** Read replicas for query procedures (DATABASE_REPLICA_URLS); none: everything runs on `pool`. */
+  replicas?: ReadReplicas | undefined;
 }
 
 export interface Context extends Services {
@@ -51,6 +63,7 @@ export function createContext(services: Services, request: Partial<RequestInfo> 
     clientIp: request.clientIp ?? '127.0.0.1',
     userAgent: request.userAgent,
     requestId: request.requestId ?? randomUUID(),
+    ...(request.minLsn ? { minLsn: request.minLsn } : {}),
   };
   return { ...services, request: info, log: services.log.child({ requestId: info.requestId }) };
 }

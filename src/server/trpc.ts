@@ -20,6 +20,7 @@ import { lease, type Lease } from '../db/pool.js';
 import { RuleViolation, toTRPCError } from '../db/errors.js';
 import { startRequest } from '../../sql/core/request.queries.js';
 import type { Context, RequestInfo } from './context.js';
+import { observeProcedure } from './metrics.js';
 import { RateLimited, hitRateLimits, type RateRule } from './rate-limit.js';
 import { transformer, WireError } from './transformer.js';
 
@@ -177,6 +178,30 @@ async function endBlock(envelope: Envelope, client: pg.PoolClient, action: 'comm
   await ended;
 }
 
+/** 'X/Y' (hex) as a number, to compare commit positions. */
+function lsnValue(lsn: string): bigint {
+  const [high = '0', low = '0'] = lsn.split('/');
+  return (BigInt(`0x${high}`) << 32n) + BigInt(`0x${low}`);
+}
+
+/**
+ * Commits a mutation; with read replicas, also reads the primary's WAL position in the same
+ * write (after the COMMIT: a replica that has replayed it has the mutation) and keeps the
+ * highest one of the request for its x-commit-lsn header (read-your-writes).
+ */
+async function commit(ctx: Context, envelope: Envelope, client: pg.PoolClient): Promise<void> {
+  if (!ctx.replicas) return endBlock(envelope, client, 'commit');
+  const committed = envelope.query('commit');
+  committed.catch(() => {});
+  const position = envelope.query('select pg_current_wal_lsn()::text as lsn');
+  position.catch(() => {});
+  const status = await envelope.end();
+  if (status !== 'I') await client.query('rollback');
+  await committed;
+  const lsn = (await position).rows[0]?.[0];
+  if (typeof lsn === 'string' && (!ctx.request.commitLsn || lsnValue(lsn) > lsnValue(ctx.request.commitLsn))) ctx.request.commitLsn = lsn;
+}
+
 /** The bound on a transaction left waiting by the application: the pool's idle-in-transaction timeout. */
 function idleTimeoutMs(ctx: Context): number {
   return (ctx.pool as pg.Pool & { options: pg.PoolConfig }).options.idle_in_transaction_session_timeout ?? 0;
@@ -194,9 +219,11 @@ interface OpenTransaction {
 }
 
 async function openTransaction(ctx: Context, readOnly: boolean, tokenHash: Buffer | null, guess: SessionUser | null | undefined): Promise<OpenTransaction> {
+  // A read goes to a replica that has replayed what this client last saw; everything else to the primary.
+  const pool = (readOnly && ctx.replicas?.poolFor(ctx.request.minLsn)) || ctx.pool;
   let leased: Lease;
   try {
-    leased = await lease(ctx.pool, ctx.log);
+    leased = await lease(pool, ctx.log);
   } catch (err) {
     throw toTRPCError(err);
   }
@@ -267,7 +294,7 @@ async function runMutation(ctx: Context, next: Next, tokenHash: Buffer | null, g
       await endBlock(envelope, leased.client, COMMIT_BEFORE_FAILING in result.error ? 'commit' : 'rollback');
       throw result.error;
     }
-    await endBlock(envelope, leased.client, 'commit');
+    await commit(ctx, envelope, leased.client);
     return result;
   } catch (err) {
     // A connection whose transaction could not be ended is not reused.
@@ -358,21 +385,29 @@ const SKIPPED = Symbol('skipped');
  * per HTTP request and answer before its end is acknowledged; mutations answer once their
  * COMMIT is durable.
  */
-const transaction = t.middleware(async ({ ctx, next, type, meta }) => {
+const transaction = t.middleware(async ({ ctx, next, type, meta, path }) => {
   const readOnly = type === 'query' && !meta?.writes;
   const tokenHash = ctx.request.token ? hashToken(ctx.request.token) : null;
   const key = tokenHash?.toString('base64');
   const run = (guess: SessionUser | null | undefined, alone: boolean) =>
     readOnly ? runQuery(ctx, next, tokenHash, guess, alone) : runMutation(ctx, next, tokenHash, guess);
-  const guess = key === undefined ? null : guessSession(key);
-  let outcome = guess === undefined ? STALE_GUESS : await run(guess, false);
-  if (outcome === STALE_GUESS) {
-    if (key !== undefined) sessionGuesses.delete(key);
-    outcome = await run(undefined, false);
+  const started = ctx.metrics ? performance.now() : 0;
+  try {
+    const guess = key === undefined ? null : guessSession(key);
+    let outcome = guess === undefined ? STALE_GUESS : await run(guess, false);
+    if (outcome === STALE_GUESS) {
+      if (key !== undefined) sessionGuesses.delete(key);
+      outcome = await run(undefined, false);
+    }
+    if (outcome === SKIPPED) outcome = await run(undefined, true);
+    if (outcome === STALE_GUESS || outcome === SKIPPED) throw new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' });
+    if (ctx.metrics) observeProcedure(ctx.metrics, path, type, 'ok', (performance.now() - started) / 1000);
+    return outcome;
+  } catch (err) {
+    // /metrics: the procedure's time in its transaction and its outcome after mapping.
+    if (ctx.metrics) observeProcedure(ctx.metrics, path, type, err instanceof TRPCError ? err.code : 'INTERNAL_SERVER_ERROR', (performance.now() - started) / 1000);
+    throw err;
   }
-  if (outcome === SKIPPED) outcome = await run(undefined, true);
-  if (outcome === STALE_GUESS || outcome === SKIPPED) throw new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' });
-  return outcome;
 });
 
 /** Anyone may call it; runs in a transaction as app_request with the caller's context. */
