@@ -26,7 +26,7 @@ export interface Metrics {
   readonly pools: NamedPool[];
   /** The router's procedure paths: any other path is labelled '(unknown)', so clients cannot add series. */
   readonly procedures: ReadonlySet<string> | undefined;
-  /** Set by the first observeProcedure(): from then on the HTTP-level fallback (observeResponse) stays quiet. */
+  /** Set by the first observeProcedure(): from then on the HTTP-level stand-in (observeResponse) counts only unknown paths. */
   byProcedure: boolean;
 }
 
@@ -109,8 +109,9 @@ export function observeProcedure(metrics: Metrics | undefined, path: string, typ
 /**
  * The HTTP-level stand-in while no procedure middleware calls observeProcedure(): each call of
  * an HTTP request (a batch counts each apart) with the outcome tRPC answered it with, timed
- * from the request's arrival to its answer (a batch's calls share that time). Quiet once
- * observeProcedure() has run, so that no call is counted twice.
+ * from the request's arrival to its answer (a batch's calls share that time). Once
+ * observeProcedure() has run, it counts only calls of paths that are no procedure (NOT_FOUND,
+ * as '(unknown)'): no middleware sees those, and no call is counted twice.
  */
 export function observeResponse(
   metrics: Metrics,
@@ -119,8 +120,9 @@ export function observeResponse(
   data: ReadonlyArray<unknown>,
   seconds: number,
 ): void {
-  if (metrics.byProcedure || !calls) return;
+  if (!calls) return;
   calls.forEach((call, i) => {
+    if (metrics.byProcedure && (!metrics.procedures || metrics.procedures.has(call.path))) return;
     const response = data[i] as { error?: { data?: { code?: unknown } } } | undefined;
     if (response === undefined) return; // a streamed answer: its outcome is not known here
     const code = response.error?.data?.code;

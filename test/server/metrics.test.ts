@@ -231,15 +231,24 @@ describe('observeProcedure (called by the procedures middleware in src/server/tr
     expect(m.get(key('trpc_procedure_duration_seconds_count', { procedure: '(unknown)', type: 'mutation', outcome: 'NOT_FOUND' }))).toBe(1);
   });
 
-  it('once it runs, the HTTP-level stand-in stops, so that no call is counted twice', async () => {
+  it('once it runs, the HTTP-level stand-in counts only paths that are no procedure, so that no call is counted twice', async () => {
     const metrics = createMetrics({ pools: [{ name: 'primary', pool: app.pool }], router: appRouter });
     const url = await serve({ metrics });
     const client = createClient(url, { token: (await app.newUser()).token });
-    await client.auth.me.query();
     const k = key('trpc_procedure_duration_seconds_count', { procedure: 'auth.me', type: 'query', outcome: 'ok' });
-    expect(samples(await metrics.registry.metrics()).get(k)).toBe(1);
-    observeProcedure(metrics, 'auth.me', 'query', 'ok', 0.002); // as the middleware would for the next call
+    const count = async () => samples(await metrics.registry.metrics()).get(k);
     await client.auth.me.query();
-    expect(samples(await metrics.registry.metrics()).get(k)).toBe(2);
+    // Counted once, by the procedures' middleware (src/server/trpc.ts) or else by the HTTP level.
+    expect(await count()).toBe(1);
+    const byMiddleware = metrics.byProcedure;
+    observeProcedure(metrics, 'auth.me', 'query', 'ok', 0.002); // as the middleware does
+    expect(await count()).toBe(2);
+    await client.auth.me.query();
+    // The HTTP level is quiet now: only a middleware that calls observeProcedure counts this call.
+    expect(await count()).toBe(byMiddleware ? 3 : 2);
+    // Except for paths that are no procedure: no middleware sees them.
+    expect((await fetch(`${url}/trpc/no.such.procedure`)).status).toBe(404);
+    const unknown = key('trpc_procedure_duration_seconds_count', { procedure: '(unknown)', type: 'unknown', outcome: 'NOT_FOUND' });
+    expect(samples(await metrics.registry.metrics()).get(unknown)).toBe(1);
   });
 });
