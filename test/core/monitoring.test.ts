@@ -192,6 +192,32 @@ describe('monitoring.tableSizes and monitoring.indexSizes', () => {
   });
 });
 
+describe('without pg_read_all_stats for app_monitor', () => {
+  it('the functions refuse with 55000 naming the grant to run, instead of hiding rows as "<insufficient privilege>"', async () => {
+    const client = await app.superClient();
+    try {
+      // Role membership is transactional: the revoke is rolled back, and no other session sees it.
+      await client.query('begin');
+      await client.query('revoke pg_read_all_stats from app_monitor');
+      await client.query(`select set_config('app.user_role', 'admin', true)`);
+      await client.query('set local role app_request');
+      for (const fn of ['core.monitor_connections()', 'core.monitor_slowest_statements(5)']) {
+        await client.query('savepoint attempt');
+        const err = await client.query(`select * from ${fn}`).then(
+          () => undefined,
+          (e: pg.DatabaseError) => e,
+        );
+        expect(err).toMatchObject({ code: '55000', routine: 'exec_stmt_raise' });
+        expect(err!.message).toMatch(/app_monitor may not read other roles' .*: a superuser runs "grant pg_read_all_stats to app_monitor"/);
+        await client.query('rollback to savepoint attempt');
+      }
+    } finally {
+      await client.query('rollback');
+      client.release();
+    }
+  });
+});
+
 // Last: it drops the extension from this file's database.
 describe('without pg_stat_statements in the database', () => {
   it('slowestStatements is PRECONDITION_FAILED saying what a superuser runs, and changes nothing', async () => {
