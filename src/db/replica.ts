@@ -266,7 +266,10 @@ export async function startReplica(primary: { adminUrl: string }, options: Repli
     async kill() {
       const postmaster = handle.pid();
       if (postmaster === undefined) return;
+      const exited = new Promise((resolve) => child!.once('exit', resolve));
       await killTree(postmaster);
+      // Dead is not yet reaped: until Node has seen the exit, pid() would still answer.
+      await exited;
       await dropReplicaClient();
     },
     async restart() {

@@ -64,19 +64,19 @@ describe('db:backup, db:restore and db:migrate --backup', () => {
     const backups = () => readdir(path.join(dataDir, 'backups')).then((names) => names.sort());
 
     const migrated = await cli('migrate', ['up', '1', '--backup'], { cwd });
-    expect(migrated).toEqual({ code: 0, output: expect.stringMatching(/backed up PostgreSQL \S+ \(the running server, which kept serving\) to .*\n(.|\n)*1763800000000_platform/) });
+    expect(migrated, migrated.output).toEqual({ code: 0, output: expect.stringMatching(/backed up PostgreSQL \S+ \(the running server, which kept serving\) to .*\n(.|\n)*1763800000000_platform/) });
     const [beforeMigration] = await backups();
     expect(existsSync(path.join(dataDir, 'backups', beforeMigration!, 'backup.json'))).toBe(true);
 
     const backedUp = await cli('backup', [], { cwd });
-    expect(backedUp).toEqual({ code: 0, output: expect.stringContaining('(started for the backup, stopped again)') });
+    expect(backedUp, backedUp.output).toEqual({ code: 0, output: expect.stringContaining('(started for the backup, stopped again)') });
     expect(backedUp.output).toContain(`restore it with: npm run db:restore -- ${path.join(dataDir, 'backups')}`);
     expect(await backups()).toHaveLength(2);
     // Stopped again: nothing runs on the folder any more.
     expect(existsSync(path.join(dataDir, 'pg', 'postmaster.pid'))).toBe(false);
 
     const restored = await cli('restore', [path.join('.data', 'backups', beforeMigration!)], { cwd });
-    expect(restored).toEqual({ code: 0, output: expect.stringMatching(/restored .* \(PostgreSQL \S+, databases app, postgres\) .*the data from before is in .*before-restore-/) });
+    expect(restored, restored.output).toEqual({ code: 0, output: expect.stringMatching(/restored .* \(PostgreSQL \S+, databases app, postgres\) .*the data from before is in .*before-restore-/) });
 
     // The migration's table is gone with the restore; the data kept aside still has it.
     const database = await openDatabase({ dataDir });
