@@ -112,7 +112,13 @@ export async function createHttpServer(options: HttpOptions): Promise<http.Serve
     log: options.log,
   });
   const openapi = openApiDocument(options.router ?? appRouter);
+  // Responses not yet answered, and whether the server was told to stop (see server.close below).
+  const unanswered = new Set<http.ServerResponse>();
+  let closing = false;
   const handle = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (closing) res.shouldKeepAlive = false;
+    unanswered.add(res);
+    res.once('close', () => unanswered.delete(res));
     const url = req.url ?? '/';
     if (url.startsWith('/trpc/')) return trpc(req, res);
     if (url.startsWith(`${API_PREFIX}/`)) return rest(req, res);
@@ -139,6 +145,16 @@ export async function createHttpServer(options: HttpOptions): Promise<http.Serve
     sendJson(res, 404, { error: 'not found' }, unwanted);
   };
   const server = http.createServer(handle);
+  // Draining (src/cli/start.ts: close, then wait): the requests still running are answered with
+  // `Connection: close`, and so is any request that still arrives on a kept-alive connection.
+  // Otherwise a keep-alive client goes on sending requests here, and close() waits for its
+  // connection until the shutdown's deadline cuts it, with a request in flight.
+  const close = server.close.bind(server);
+  server.close = (callback?: (err?: Error) => void) => {
+    closing = true;
+    for (const res of unanswered) if (!res.headersSent) res.shouldKeepAlive = false;
+    return close(callback);
+  };
   // `Expect: 100-continue` (curl sends it for large bodies): a body over the limit is refused
   // before the client is told to send it.
   server.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) => {
