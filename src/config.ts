@@ -19,6 +19,16 @@ const envSchema = z.object({
   // DATABASE_SSL_CA_FILE and checks the host name. A URL's own sslmode wins (see README).
   DATABASE_SSL: z.enum(['disable', 'require', 'verify-full']).default('disable'),
   DATABASE_SSL_CA_FILE: z.string().min(1).optional(),
+  // Read replicas (streaming standbys of DATABASE_URL's server, or of the embedded one):
+  // comma-separated URLs, a pool each; read-only query procedures run on them (README, "Read
+  // replicas"). Same TLS settings as DATABASE_URL.
+  DATABASE_REPLICA_URLS: z
+    .string()
+    .transform((v) => v.split(',').map((url) => url.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^postgres(ql)?:\/\//, 'must be comma-separated postgres:// or postgresql:// URLs')))
+    .default([]),
+  // A replica whose replay is further behind the primary than this is skipped until it catches up.
+  REPLICA_MAX_LAG_MS: z.coerce.number().int().min(0).default(5000),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(10),

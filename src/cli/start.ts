@@ -6,6 +6,7 @@ import { ConfigError, databaseSsl, loadConfig } from '../config.js';
 import { openDatabase } from '../db/lifecycle.js';
 import { migrate } from '../db/migrate.js';
 import { createPool } from '../db/pool.js';
+import { createReplicaSet } from '../db/replicas.js';
 import { runMaintenance } from '../db/maintenance.js';
 import { loadConfigKey } from '../auth/encryption.js';
 import { createLogger } from '../logger.js';
@@ -45,7 +46,15 @@ async function main(): Promise<void> {
   // Audit partitions are created months ahead; twice a day is plenty.
   const maintenance = setInterval(() => void runMaintenance(pool, config, log).catch((err) => log.error({ err }, 'maintenance failed')), 12 * 3_600_000);
   maintenance.unref();
-  const server = await createHttpServer({ pool, config, log, configKey, trustedProxies: config.TRUSTED_PROXIES });
+  // A pool per read replica; query procedures go to one that has replayed the caller's writes.
+  const replicaSet = config.DATABASE_REPLICA_URLS.length
+    ? createReplicaSet(config.DATABASE_REPLICA_URLS, config, log, ssl, { primaryUrl: database.url, maxLagMs: config.REPLICA_MAX_LAG_MS })
+    : undefined;
+  if (replicaSet) {
+    await replicaSet.refresh();
+    log.info({ replicas: replicaSet.status().replicas.map(({ name, state, reason }) => ({ name, state, reason })) }, 'read replicas');
+  }
+  const server = await createHttpServer({ pool, config, log, configKey, trustedProxies: config.TRUSTED_PROXIES, replicaSet });
   const url = await listen(server, config.PORT, config.HOST);
   log.info({ url: `${url}/trpc` }, 'serving');
 
@@ -64,6 +73,7 @@ async function main(): Promise<void> {
       await drained;
       clearTimeout(force);
       clearInterval(maintenance);
+      await replicaSet?.close();
       await pool.end();
       await database.stop();
       log.info({ exitCode }, 'stopped');

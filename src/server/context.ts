@@ -117,5 +117,8 @@ export function requestInfoFromHttp(req: IncomingMessage, proxies: BlockList): R
   const incomingId = req.headers['x-request-id'];
   const requestId = typeof incomingId === 'string' && REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
   const userAgent = req.headers['user-agent']?.slice(0, MAX_USER_AGENT);
-  return { token, clientIp: clientIp(req, proxies), userAgent, requestId };
+  // The commit position the client last saw (read-your-writes on replicas); anything but 'X/Y' hex is ignored.
+  const minLsn = req.headers['x-min-lsn'];
+  const lsn = typeof minLsn === 'string' && parseLsn(minLsn) !== undefined ? { minLsn } : {};
+  return { token, clientIp: clientIp(req, proxies), userAgent, requestId, ...lsn };
 }

@@ -14,6 +14,7 @@ import type { AddressInfo } from 'node:net';
 import type pg from 'pg';
 import type { Config } from '../config.js';
 import { migrationNames, pendingMigrations } from '../db/migrate.js';
+import type { ReplicaSet } from '../db/replicas.js';
 import { appRouter } from '../routers/_app.js';
 import { createContext, requestInfoFromHttp, trustedProxies, type Services } from './context.js';
 import { createMetrics, observeResponse, serveMetrics, type Metrics } from './metrics.js';
@@ -28,8 +29,10 @@ export interface HttpOptions extends Services {
   trustedProxies: string;
   /** The router to serve; the app's own unless a test serves another. */
   router?: AnyRouter;
-  /** What /metrics reports; by default a registry of this server's own with its pool as `primary`. */
+  /** What /metrics reports; by default a registry of this server's own with its pool as `primary` (and each replica's). */
   metrics?: Metrics;
+  /** Read replicas (src/db/replicas.ts): query procedures may run on them; /readyz and /metrics report each. */
+  replicaSet?: ReplicaSet | undefined;
 }
 
 const READY_TIMEOUT_MS = 1000;
@@ -63,8 +66,9 @@ function declaredLength(req: http.IncomingMessage): number | undefined {
 
 export async function createHttpServer(options: HttpOptions): Promise<http.Server> {
   const proxies = trustedProxies(options.trustedProxies);
-  const metrics = options.metrics ?? createMetrics({ pools: [{ name: 'primary', pool: options.pool }], router: options.router ?? appRouter });
-  const services: Services = { pool: options.pool, config: options.config, log: options.log, configKey: options.configKey, metrics };
+  const pools = [{ name: 'primary', pool: options.pool }, ...(options.replicaSet?.pools ?? [])];
+  const metrics = options.metrics ?? createMetrics({ pools, router: options.router ?? appRouter });
+  const services: Services = { pool: options.pool, config: options.config, log: options.log, configKey: options.configKey, metrics, replicas: options.replicaSet ?? options.replicas };
   // When each request arrived, for the HTTP-level procedure timing (observeResponse in metrics.ts).
   const arrivals = new WeakMap<object, number>();
   const onDisk = await migrationNames();
@@ -96,6 +100,9 @@ export async function createHttpServer(options: HttpOptions): Promise<http.Serve
       if (retryAfter > 0) headers['retry-after'] = String(retryAfter);
       // The rest of an oversized body is not wanted: closing the connection stops the client.
       if (errors.some((e) => e.code === 'PAYLOAD_TOO_LARGE')) headers.connection = 'close';
+      // Where the primary's WAL stood after this request's mutation committed: the client sends
+      // it back (x-min-lsn) so that its next reads see its writes on a replica.
+      if (ctx?.request.commitLsn) headers['x-commit-lsn'] = ctx.request.commitLsn;
       return { headers };
     },
     onError: ({ error, path, ctx }) => {
@@ -135,11 +142,13 @@ export async function createHttpServer(options: HttpOptions): Promise<http.Serve
     }
     if (url === '/openapi.json') return sendJson(res, 200, openapi, unwanted);
     if (url === '/readyz') {
-      void readiness(options.pool, onDisk).then((r) =>
-        r.ready
-          ? sendJson(res, 200, { status: 'ready' }, unwanted)
-          : sendJson(res, 503, { status: 'not ready', reason: r.reason }, { ...unwanted, 'retry-after': String(UNAVAILABLE_RETRY_AFTER_SECONDS) }),
-      );
+      void readiness(options.pool, onDisk).then((r) => {
+        // Each replica as its last background poll found it (no query here). Readiness is the
+        // primary's alone: without replicas, reads go to the primary.
+        const replicas = options.replicaSet ? { replicas: options.replicaSet.status().replicas } : {};
+        if (r.ready) sendJson(res, 200, { status: 'ready', ...replicas }, unwanted);
+        else sendJson(res, 503, { status: 'not ready', reason: r.reason, ...replicas }, { ...unwanted, 'retry-after': String(UNAVAILABLE_RETRY_AFTER_SECONDS) });
+      });
       return;
     }
     sendJson(res, 404, { error: 'not found' }, unwanted);
