@@ -79,8 +79,10 @@ async function runMigrations(
     direction: options.direction,
     count: options.count ?? (options.direction === 'up' ? Infinity : 1),
     checkOrder: true,
-    // An advisory lock keeps two starting servers from migrating at once.
+    // An advisory lock keeps two starting servers from migrating at once: the second waits (up
+    // to lock_timeout), then finds nothing pending, instead of failing at once.
     noLock: false,
+    advisoryLockMode: 'wait',
     log,
     verbose: false,
   });

@@ -2,9 +2,13 @@
  * Several API instances on one database behave as one service (issue 14 item 4): two HTTP
  * servers, each with its own pg pool and its own copy of the server's modules (as two processes
  * would have: the session guesses of src/server/trpc.ts are per process), on this file's
- * database, called over plain HTTP.
+ * database, called over plain HTTP; then two real `npm start` processes (src/cli/start.ts).
  */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import http, { request as httpRequest } from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PASSWORD, unique, useTestApp } from '../support/app.js';
@@ -395,4 +399,111 @@ describe('shutting one instance down', () => {
     expect((await query(B, 'preferences.get', { token: user.token })).data).toMatchObject({ llmMaxTokens: 1004 });
     expect(B.pool.ended).toBe(false);
   });
+});
+
+describe('two npm start processes', () => {
+  /** node-pg-migrate's advisory lock key (PG_MIGRATE_LOCK_ID), which src/db/migrate.ts leaves as is. */
+  const MIGRATION_LOCK_ID = '7241865325823964';
+  const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+  const children: ChildProcess[] = [];
+  afterAll(() => {
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+
+  /** `npm start` on this file's database (DATABASE_URL: nothing to migrate); resolves with its URL once it serves. */
+  function npmStart(key: string): Promise<{ child: ChildProcess; url: string; exited: Promise<number | null> }> {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'start.ts')], {
+      cwd: ROOT,
+      env: { ...process.env, DATABASE_URL: app.url, CONFIG_ENCRYPTION_KEY: key, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', NODE_ENV: 'production', MIGRATION_LOCK_TIMEOUT_MS: '60000' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(child);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    let output = '';
+    return new Promise((resolve, reject) => {
+      child.stdout!.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        const serving = /"url":"(http:[^"]+)\/trpc"[^\n]*"msg":"serving"|"msg":"serving"[^\n]*"url":"(http:[^"]+)\/trpc"/.exec(output);
+        if (serving) resolve({ child, url: (serving[1] ?? serving[2])!, exited });
+      });
+      child.stderr!.on('data', (chunk: Buffer) => void (output += chunk.toString()));
+      void exited.then((code) => reject(new Error(`npm start exited with ${code} before serving:\n${output}`)));
+    });
+  }
+
+  it('a logout through one is refused by the other; SIGTERM drains one (its running request answered, exit 0) while the other serves', async () => {
+    // Both start while another migration runner holds node-pg-migrate's advisory lock (a third
+    // instance migrating, say): each waits for it, then finds nothing pending and serves.
+    const key = randomBytes(32).toString('base64');
+    const holder = await app.superClient();
+    let starting: Promise<Awaited<ReturnType<typeof npmStart>>[]>;
+    try {
+      await holder.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_ID]);
+      starting = Promise.all([npmStart(key), npmStart(key)]);
+      starting.catch(() => {});
+      for (;;) {
+        const { rows } = await app.sql<{ n: number }>(`select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted and database = (select oid from pg_database where datname = current_database())`);
+        if (rows[0]!.n === 2) break;
+        await Promise.race([starting, new Promise((resolve) => setTimeout(resolve, 20))]);
+      }
+    } finally {
+      await holder.query('select pg_advisory_unlock_all()');
+      holder.release();
+    }
+    const [P, Q] = (await starting) as [Awaited<ReturnType<typeof npmStart>>, Awaited<ReturnType<typeof npmStart>>];
+    const p = { url: P.url } as Instance;
+    const q = { url: Q.url } as Instance;
+
+    const user = await signUp(p, q);
+    expect((await query(p, 'auth.me', { token: user.token })).status).toBe(200);
+    expect((await query(p, 'auth.me', { token: user.token })).status).toBe(200);
+    expect((await mutate(q, 'auth.logout', { token: user.token })).status).toBe(200);
+    expect((await query(p, 'auth.me', { token: user.token })).error?.code).toBe('UNAUTHORIZED');
+
+    const again = await mutate(q, 'auth.login', { input: { email: user.email, password: PASSWORD } });
+    const token = again.data.token as string;
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const locker = await app.superClient();
+    let running: Promise<Reply> | undefined;
+    try {
+      await locker.query('begin');
+      await locker.query('select 1 from core.users where id = $1 for no key update', [user.id]);
+      running = viaAgent(agent, 'POST', `${P.url}/trpc/users.updateProfile`, { token, input: { bio: 'drained by SIGTERM' } });
+      for (;;) {
+        const { rows } = await app.sql<{ n: number }>(`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
+        if (rows[0]!.n > 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      P.child.kill('SIGTERM');
+      // Until P has stopped listening (the signal is handled asynchronously); Q answers meanwhile.
+      for (;;) {
+        const answer = await new Promise<string | number | undefined>((resolve) => {
+          httpRequest(`${P.url}/healthz`, { agent: false }, (response) => {
+            response.resume();
+            resolve(response.statusCode);
+          })
+            .on('error', (err: NodeJS.ErrnoException) => resolve(err.code))
+            .end();
+        });
+        expect((await query(q, 'auth.me', { token })).status).toBe(200);
+        if (answer === 'ECONNREFUSED') break;
+        // Answered before the signal took effect, or accepted just before and closed as idle.
+        expect([200, 'ECONNRESET']).toContain(answer);
+      }
+      expect((await mutate(q, 'preferences.update', { token, input: { theme: 'light' } })).status).toBe(200);
+      await locker.query('commit');
+    } finally {
+      await locker.query('rollback').catch(() => {});
+      locker.release();
+    }
+    const finished = await running!;
+    expect(finished).toMatchObject({ status: 200, data: { bio: 'drained by SIGTERM' } });
+    expect(finished.headers.get('connection')).toBe('close');
+    agent.destroy();
+    expect(await P.exited).toBe(0);
+
+    expect((await query(q, 'auth.me', { token })).data).toMatchObject({ id: user.id, bio: 'drained by SIGTERM' });
+    Q.child.kill('SIGTERM');
+    expect(await Q.exited).toBe(0);
+  }, 90_000);
 });
