@@ -14,7 +14,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '../../src/client.js';
-import { QUEUE_DEFAULTS } from '../../src/config.js';
+import { ConfigError, loadConfig, QUEUE_DEFAULTS } from '../../src/config.js';
 import { ensureMajor, parseMajor } from '../../src/db/embedded.js';
 import { provisionOwner, startCluster, withCredentials, OWNER_ROLE, type Cluster } from '../../src/db/lifecycle.js';
 import { formatLsn, hasReplayed, parseLsn } from '../../src/db/lsn.js';
@@ -166,6 +166,19 @@ describe('WAL positions', () => {
     expect(request({ 'x-min-lsn': '0/3000148' }).minLsn).toBe('0/3000148');
     for (const bad of ['garbage', '0/3000148; select 1', '', '1/2/3', 'ffffffffff/0']) expect(request({ 'x-min-lsn': bad }).minLsn).toBeUndefined();
     expect(request({ 'x-min-lsn': ['0/1', '0/2'] }).minLsn).toBeUndefined();
+  });
+});
+
+describe('configuration', () => {
+  it('DATABASE_REPLICA_URLS is a comma-separated list of postgres URLs; REPLICA_MAX_LAG_MS a bound in ms', () => {
+    expect(loadConfig({})).toMatchObject({ DATABASE_REPLICA_URLS: [], REPLICA_MAX_LAG_MS: 5000 });
+    expect(loadConfig({ DATABASE_REPLICA_URLS: 'postgres://a:b@r1:5432/app, postgresql://a:b@r2/app,', REPLICA_MAX_LAG_MS: '250' })).toMatchObject({
+      DATABASE_REPLICA_URLS: ['postgres://a:b@r1:5432/app', 'postgresql://a:b@r2/app'],
+      REPLICA_MAX_LAG_MS: 250,
+    });
+    expect(() => loadConfig({ DATABASE_REPLICA_URLS: 'postgres://r1/app,mysql://r2/app' })).toThrowError(/DATABASE_REPLICA_URLS\.1: must be comma-separated postgres/);
+    expect(() => loadConfig({ REPLICA_MAX_LAG_MS: 'soon' })).toThrowError(ConfigError);
+    expect(() => loadConfig({ REPLICA_MAX_LAG_MS: '-1' })).toThrowError(/REPLICA_MAX_LAG_MS:/);
   });
 });
 
