@@ -222,22 +222,23 @@ describe('two API instances on one database', () => {
     expect((await query(A, 'auth.me', { token: again.data.token })).data).toMatchObject({ id: user.id, status: 'ACTIVE' });
   });
 
-  it('a promotion and a demotion on A hold on B from its next call, whatever role B last saw', async () => {
+  it('a promotion and a demotion on A hold on B from its next call, a query or a mutation, whatever role B last saw', async () => {
     const admin = await adminToken();
-    const user = await signUp(A);
-    // B sees a plain user, twice (its guess is now role user).
-    expect((await query(B, 'users.list', { token: user.token, input: {} })).error?.code).toBe('FORBIDDEN');
-    expect((await query(B, 'users.list', { token: user.token, input: {} })).error?.code).toBe('FORBIDDEN');
+    for (const first of ['query', 'mutation'] as const) {
+      const user = await signUp(A);
+      // B sees a plain user, twice (its guess is now role user); admin procedures refuse before any query.
+      expect((await query(B, 'users.list', { token: user.token, input: {} })).error?.code).toBe('FORBIDDEN');
+      expect((await query(B, 'users.list', { token: user.token, input: {} })).error?.code).toBe('FORBIDDEN');
 
-    expect((await mutate(A, 'users.setRole', { token: admin, input: { id: user.id, role: 'admin' } })).data).toMatchObject({ role: 'admin' });
-    expect((await query(B, 'users.list', { token: user.token, input: {} })).status).toBe(200);
-    expect((await query(B, 'users.list', { token: user.token, input: {} })).status).toBe(200);
-    expect((await mutate(B, 'users.setStatus', { token: user.token, input: { id: user.id, status: 'ACTIVE' } })).status).toBe(200);
+      expect((await mutate(A, 'users.setRole', { token: admin, input: { id: user.id, role: 'admin' } })).data).toMatchObject({ role: 'admin' });
+      const list = () => query(B, 'users.list', { token: user.token, input: {} });
+      const setStatus = () => mutate(B, 'users.setStatus', { token: user.token, input: { id: user.id, status: 'ACTIVE' } });
+      for (const call of first === 'query' ? [list, setStatus] : [setStatus, list]) expect((await call()).status).toBe(200);
 
-    expect((await mutate(A, 'users.setRole', { token: admin, input: { id: user.id, role: 'user' } })).data).toMatchObject({ role: 'user' });
-    expect((await query(B, 'users.list', { token: user.token, input: {} })).error?.code).toBe('FORBIDDEN');
-    expect((await mutate(B, 'users.setStatus', { token: user.token, input: { id: user.id, status: 'ACTIVE' } })).error?.code).toBe('FORBIDDEN');
-    expect((await query(B, 'auth.me', { token: user.token })).data).toMatchObject({ role: 'user' });
+      expect((await mutate(A, 'users.setRole', { token: admin, input: { id: user.id, role: 'user' } })).data).toMatchObject({ role: 'user' });
+      for (const call of first === 'query' ? [list, setStatus] : [setStatus, list]) expect((await call()).error?.code).toBe('FORBIDDEN');
+      expect((await query(B, 'auth.me', { token: user.token })).data).toMatchObject({ role: 'user' });
+    }
   });
 
   it('a password change on A revokes the sessions opened on B at once, and B checks the new password', async () => {
