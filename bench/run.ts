@@ -75,8 +75,8 @@ async function main(): Promise<void> {
     const services: Services = { pool, config, log, configKey: randomBytes(32) };
     console.log(`bench: node ${process.version}, ${os.cpus().length} cores, ${process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded PostgreSQL (durable)'}`);
     await printSettings(db.ownerUrl);
-    if (runs('request-path')) printTable('Request path (ratio against raw pg, named statement)', await benchRequestPath(db, services));
-    if (runs('http')) printTable('HTTP, 16 in flight (ratios: our call against tRPC + pg; batched calls against raw node:http + pg)', await benchHttp(db, services));
+    if (runs('request-path')) printTable('Request path (ratios against a bare named point query as the user)', await benchRequestPath(db, services));
+    if (runs('http')) printTable('HTTP, autocannon c=32 in its own process (ratios: auth.me against tRPC + pg; batched calls against raw node:http + pg)', await benchHttp(db, services));
     if (runs('chunks')) printTable('ComponentForge bulk chunk insert, 10,000 chunks per call (ratio against raw pg multi-row INSERT)', await benchChunkInsert(db, services));
     if (runs('conversations')) printTable(
       'ComponentForge conversations with messages (ratios: a page against raw pg N+1; one conversation against raw pg, same 2 queries)',

@@ -25,7 +25,7 @@ function resultKey(column: string): string {
 
 export type Queryable = Pick<pg.ClientBase, 'query'>;
 
-function toObjects(fields: ReadonlyArray<{ name: string }>, rows: unknown[][]): Record<string, unknown>[] {
+export function toObjects(fields: ReadonlyArray<{ name: string }>, rows: unknown[][]): Record<string, unknown>[] {
   const keys = fields.map((field) => resultKey(field.name));
   return rows.map((values) => {
     const row: Record<string, unknown> = {};
@@ -34,11 +34,11 @@ function toObjects(fields: ReadonlyArray<{ name: string }>, rows: unknown[][]): 
   });
 }
 
-/** A procedure's queries, as statements of its transaction. */
-export function envelopeConnection(envelope: Envelope): IDatabaseConnection {
+/** A procedure's queries, as statements of its transaction (`deferred`: see Envelope.query). */
+export function envelopeConnection(envelope: Envelope, deferred = false): IDatabaseConnection {
   return {
     async query(text: string, values: unknown[]) {
-      const result = await envelope.query(text, values);
+      const result = await envelope.query(text, values, deferred);
       return { rows: toObjects(result.fields, result.rows), rowCount: result.rowCount };
     },
   };

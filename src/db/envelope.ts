@@ -150,8 +150,11 @@ export class Envelope {
     void client.query(this as unknown as pg.QueryConfig);
   }
 
-  /** Queues one statement of this transaction. */
-  query(text: string, values: unknown[] = []): Promise<EnvelopeResult> {
+  /**
+   * Queues one statement of this transaction. A `deferred` one waits for the next statement (or
+   * the end) to leave in the same write: the request setup rides with the procedure's first query.
+   */
+  query(text: string, values: unknown[] = [], deferred = false): Promise<EnvelopeResult> {
     if (this.failure) return Promise.reject(new StatementSkipped(this.failure));
     if (this.syncing) return Promise.reject(new Error('the transaction has ended'));
     return new Promise((resolve, reject) => {
@@ -166,8 +169,13 @@ export class Envelope {
         rows: [],
       });
       this.clearIdle();
-      this.scheduleWrite();
+      if (!deferred) this.scheduleWrite();
     });
+  }
+
+  /** Writes whatever is queued (deferred statements included) without waiting for more. */
+  send(): void {
+    this.scheduleWrite();
   }
 
   /**

@@ -14,7 +14,7 @@ import { initTRPC, TRPCError } from '@trpc/server';
 import pg from 'pg';
 import type { OpenApiMeta } from 'trpc-to-openapi';
 import { hashToken } from '../auth/tokens.js';
-import { envelopeConnection } from '../db/connection.js';
+import { envelopeConnection, toObjects } from '../db/connection.js';
 import { Envelope, StatementSkipped } from '../db/envelope.js';
 import { lease, type Lease } from '../db/pool.js';
 import { RuleViolation, toTRPCError } from '../db/errors.js';
@@ -165,6 +165,49 @@ function unwrapSkipped(err: unknown): unknown {
   return err;
 }
 
+/** The bound on a transaction left waiting by the application: the pool's idle-in-transaction timeout. */
+function idleTimeoutMs(ctx: Context): number {
+  return (ctx.pool as pg.Pool & { options: pg.PoolConfig }).options.idle_in_transaction_session_timeout ?? 0;
+}
+
+function envelopeOptions(ctx: Context) {
+  return { namedStatements: ctx.config.DB_NAMED_STATEMENTS, idleTimeoutMs: idleTimeoutMs(ctx) };
+}
+
+async function leaseFrom(ctx: Context, pool: pg.Pool): Promise<Lease> {
+  try {
+    return await lease(pool, ctx.log);
+  } catch (err) {
+    throw toTRPCError(err);
+  }
+}
+
+function failure(err: unknown): TRPCError {
+  return toTRPCError(unwrapSkipped(err));
+}
+
+/** The request setup's parameters; `expected` is the session it must find (null: no assumption). */
+function setupParams(ctx: Context, tokenHash: Buffer | null, expected: SessionUser | null, readOnly: boolean) {
+  return {
+    tokenHash,
+    clientIp: ctx.request.clientIp,
+    userAgent: ctx.request.userAgent ?? null,
+    requestId: ctx.request.requestId,
+    expectedSessionId: expected?.sessionId ?? null,
+    expectedRole: expected?.role ?? null,
+    readOnly,
+  };
+}
+
+/** Who the setup found; remembered as the token's guess for its next request. */
+function sessionUser(row: { userId: string | null; userRole: string | null; sessionId: string | null } | undefined, tokenHash: Buffer | null): SessionUser | null {
+  const user = row?.userId && row.userRole && row.sessionId ? { id: row.userId, role: row.userRole, sessionId: row.sessionId } : null;
+  if (user && tokenHash) rememberSession(tokenHash.toString('base64'), user);
+  return user;
+}
+
+// ----- Mutations: one BEGIN block -----
+
 /**
  * Ends a mutation's BEGIN block with COMMIT or ROLLBACK, sent with the Sync in one write.
  * Resolves once the server has answered: for a COMMIT, once it is durable.
@@ -202,91 +245,32 @@ async function commit(ctx: Context, envelope: Envelope, client: pg.PoolClient): 
   if (typeof lsn === 'string' && (!ctx.request.commitLsn || lsnValue(lsn) > lsnValue(ctx.request.commitLsn))) ctx.request.commitLsn = lsn;
 }
 
-/** The bound on a transaction left waiting by the application: the pool's idle-in-transaction timeout. */
-function idleTimeoutMs(ctx: Context): number {
-  return (ctx.pool as pg.Pool & { options: pg.PoolConfig }).options.idle_in_transaction_session_timeout ?? 0;
-}
-
-/** A transaction on a leased connection, its setup sent (not necessarily answered). */
-interface OpenTransaction {
-  leased: Lease;
-  envelope: Envelope;
-  db: IDatabaseConnection;
-  /** The session assumed for the token; undefined: the setup is awaited before any procedure runs. */
-  guess: SessionUser | null | undefined;
-  /** Who is asking, as the setup found it (rejects with 28000 when the guess no longer holds). */
-  setup: Promise<SessionUser | null>;
-}
-
-async function openTransaction(ctx: Context, readOnly: boolean, tokenHash: Buffer | null, guess: SessionUser | null | undefined): Promise<OpenTransaction> {
-  // A read goes to a replica that has replayed what this client last saw; everything else to the primary.
-  const pool = (readOnly && ctx.replicas?.poolFor(ctx.request.minLsn)) || ctx.pool;
-  let leased: Lease;
-  try {
-    leased = await lease(pool, ctx.log);
-  } catch (err) {
-    throw toTRPCError(err);
-  }
-  const envelope = new Envelope({ namedStatements: ctx.config.DB_NAMED_STATEMENTS, idleTimeoutMs: idleTimeoutMs(ctx) });
-  envelope.start(leased.client);
-  const db = envelopeConnection(envelope);
-  // A mutation runs in a BEGIN block, so that it can be rolled back after statements that
-  // succeeded; a query procedure's statements are one implicit read-only transaction.
-  if (!readOnly) envelope.query('begin').catch(() => {});
-  // When the session is known from the token's last use (or there is no token), the
-  // procedure's first query leaves in the same write as the setup: one round trip.
-  const setup = startRequest
-    .run(
-      {
-        tokenHash,
-        clientIp: ctx.request.clientIp,
-        userAgent: ctx.request.userAgent ?? null,
-        requestId: ctx.request.requestId,
-        expectedSessionId: guess?.sessionId ?? null,
-        expectedRole: guess?.role ?? null,
-        readOnly,
-      },
-      db,
-    )
-    .then(([session]) => {
-      const user = session?.userId && session.userRole && session.sessionId ? { id: session.userId, role: session.userRole, sessionId: session.sessionId } : null;
-      if (user && tokenHash) rememberSession(tokenHash.toString('base64'), user);
-      return user;
-    });
-  setup.catch(() => {}); // awaited by the procedures
-  return { leased, envelope, db, guess, setup };
-}
-
-/** Who the procedure runs as: the assumed session, or (without one) the setup's answer. */
-async function userOf(tx: OpenTransaction): Promise<SessionUser | null> {
-  return tx.guess === undefined ? tx.setup : tx.guess;
-}
-
-/** After the procedure: whether the setup refused the session it assumed (the call is then run again). */
-async function staleGuess(tx: OpenTransaction): Promise<boolean> {
-  if (tx.guess === undefined) return false;
-  const err = await tx.setup.then(
-    () => undefined,
-    (e: unknown) => e ?? new Error('request setup failed'),
-  );
-  if (err === undefined) return false;
-  if (isStaleGuess(err)) return true;
-  throw err;
-}
-
-function failure(err: unknown): TRPCError {
-  return toTRPCError(unwrapSkipped(err));
-}
-
-/** A mutation (or a query that writes): its own transaction, answered once the COMMIT is durable. */
+/**
+ * A mutation (or a query that writes): a BEGIN block, so that it can be rolled back after
+ * statements that succeeded. BEGIN and the setup wait to leave with the procedure's first
+ * query (one write); the COMMIT leaves with the Sync, and the answer waits for it to be durable.
+ * Round trips: 2 (3 on a token's first use, when the setup is awaited before the procedure).
+ */
 async function runMutation(ctx: Context, next: Next, tokenHash: Buffer | null, guess: SessionUser | null | undefined) {
-  const tx = await openTransaction(ctx, false, tokenHash, guess);
-  const { envelope, leased } = tx;
+  const leased = await leaseFrom(ctx, ctx.pool);
+  const envelope = new Envelope(envelopeOptions(ctx));
+  envelope.start(leased.client);
+  const deferred = guess !== undefined;
   let broken: Error | undefined;
   try {
-    const user = await userOf(tx);
-    const result = await next({ ctx: { db: tx.db, user } });
-    if (await staleGuess(tx)) {
+    envelope.query('begin', [], deferred).catch(() => {});
+    const setup = startRequest.run(setupParams(ctx, tokenHash, guess ?? null, false), envelopeConnection(envelope, deferred));
+    setup.catch(() => {});
+    const user = guess === undefined ? sessionUser((await setup)[0], tokenHash) : guess;
+    const result = await next({ ctx: { db: envelopeConnection(envelope), user } });
+    // A procedure that ran no query (bad input) has not sent the setup yet.
+    envelope.send();
+    const setupError = await setup.then(
+      () => undefined,
+      (e: unknown) => e ?? new Error('request setup failed'),
+    );
+    if (setupError !== undefined) {
+      if (!isStaleGuess(setupError)) throw setupError;
       await endBlock(envelope, leased.client, 'rollback');
       return STALE_GUESS;
     }
@@ -307,64 +291,148 @@ async function runMutation(ctx: Context, next: Next, tokenHash: Buffer | null, g
   }
 }
 
+// ----- Queries: read-only batches -----
+
 /**
- * The read-only transaction the query procedures of one request share when they start
- * together (a tRPC batch): one connection, one setup, one snapshot. The last procedure to
- * finish ends it.
+ * The connection a query procedure reads through, shared by the query procedures of one request
+ * that start together (a tRPC batch). Each batch of statements queued in one tick leaves in ONE
+ * write as ONE implicit read-only transaction: [setup, ...statements, Sync]. No BEGIN, no COMMIT,
+ * one round trip, and the connection is free the moment the answer arrives. Under READ COMMITTED
+ * every statement takes its own snapshot anyway, so a procedure whose queries span several
+ * batches sees nothing a single transaction would not have shown it; every batch's setup checks
+ * the token again.
  */
-interface SharedRead {
-  tx: Promise<OpenTransaction>;
+interface ReadConnection {
+  leased: Lease;
+  /** The session every batch's setup must find (the guess, or what the first setup found). */
+  expected: SessionUser | null;
+  pending: Array<{ text: string; values: unknown[]; resolve(r: { rows: Record<string, unknown>[]; rowCount: number }): void; reject(e: unknown): void }>;
+  scheduled: boolean;
+  /** A batch's setup refused the assumed session: the calls run again without it. */
+  stale: boolean;
+  /** A batch's setup has confirmed the token (a procedure that ran no query still needs one). */
+  verified: boolean;
+  /** The last batch's end (its Sync answered). */
+  last: Promise<unknown>;
   calls: number;
   /** More than one procedure used it (a statement skipped for another's failure is then retried alone). */
   shared: boolean;
+  lost: Error | undefined;
 }
 
-const sharedReads = new WeakMap<RequestInfo, SharedRead>();
+/** Sends the batch queued so far, behind a setup, ended by a Sync: one write. */
+function sendBatch(ctx: Context, read: ReadConnection, tokenHash: Buffer | null): Promise<SessionUser | null> {
+  read.scheduled = false;
+  const statements = read.pending.splice(0);
+  const envelope = new Envelope(envelopeOptions(ctx));
+  envelope.start(read.leased.client);
+  const setup = startRequest.run(setupParams(ctx, tokenHash, read.expected, true), envelopeConnection(envelope)).then(
+    ([row]) => {
+      read.verified = true;
+      return sessionUser(row, tokenHash);
+    },
+    (err: unknown) => {
+      if (isStaleGuess(err)) read.stale = true;
+      throw err;
+    },
+  );
+  setup.catch(() => {});
+  for (const statement of statements) {
+    envelope.query(statement.text, statement.values).then(
+      (result) => statement.resolve({ rows: toObjects(result.fields, result.rows), rowCount: result.rowCount }),
+      statement.reject,
+    );
+  }
+  read.last = envelope.end().catch((err: Error) => {
+    read.lost ??= envelope.lost;
+    return err;
+  });
+  return setup;
+}
 
-function leaveRead(ctx: Context, read: SharedRead, tx: OpenTransaction | undefined): void {
+function readConnection(ctx: Context, read: ReadConnection, tokenHash: Buffer | null): IDatabaseConnection {
+  return {
+    query(text: string, values: unknown[]) {
+      return new Promise((resolve, reject) => {
+        read.pending.push({ text, values, resolve, reject });
+        if (!read.scheduled) {
+          read.scheduled = true;
+          queueMicrotask(() => void sendBatch(ctx, read, tokenHash));
+        }
+      });
+    },
+  };
+}
+
+/** Read connections of the requests whose query procedures started in this tick. */
+const sharedReads = new WeakMap<RequestInfo, Promise<ReadConnection>>();
+
+async function openRead(ctx: Context, tokenHash: Buffer | null, guess: SessionUser | null | undefined): Promise<ReadConnection> {
+  // A read goes to a replica that has replayed what this client last saw; else to the primary.
+  const leased = await leaseFrom(ctx, ctx.replicas?.poolFor(ctx.request.minLsn) ?? ctx.pool);
+  const read: ReadConnection = {
+    leased,
+    expected: guess ?? null,
+    pending: [],
+    scheduled: false,
+    stale: false,
+    verified: false,
+    last: Promise.resolve(),
+    calls: 0,
+    shared: false,
+    lost: undefined,
+  };
+  if (guess === undefined) {
+    // The token's first use here: the setup alone, awaited, tells who is asking.
+    try {
+      read.expected = await sendBatch(ctx, read, tokenHash);
+    } catch (err) {
+      await read.last;
+      leased.release(read.lost);
+      throw failure(err);
+    }
+  }
+  return read;
+}
+
+function leaveRead(read: ReadConnection): void {
   read.calls -= 1;
   if (read.calls > 0) return;
-  if (sharedReads.get(ctx.request) === read) sharedReads.delete(ctx.request);
-  if (!tx) return;
-  // Nothing to lose in a read-only transaction: the procedures have answered; the connection
-  // goes back to the pool once the Sync is answered.
-  tx.envelope.end().then(
-    () => tx.leased.release(),
-    (err: Error) => tx.leased.release(err),
-  );
+  void read.last.then(() => read.leased.release(read.lost));
 }
 
-/** A query procedure: READ ONLY, in the request's shared read transaction (or its own, `alone`). */
+/** A query procedure: READ ONLY, on the request's shared read connection (or its own, `alone`). */
 async function runQuery(ctx: Context, next: Next, tokenHash: Buffer | null, guess: SessionUser | null | undefined, alone: boolean) {
-  let read = alone ? undefined : sharedReads.get(ctx.request);
-  if (!read) {
-    const opened: SharedRead = { tx: openTransaction(ctx, true, tokenHash, guess), calls: 0, shared: false };
-    opened.tx.catch(() => {});
+  let opening = alone ? undefined : sharedReads.get(ctx.request);
+  let joined = opening !== undefined;
+  if (!opening) {
+    const opened = openRead(ctx, tokenHash, guess);
+    opened.catch(() => {});
+    opening = opened;
     if (!alone) {
-      // Only the procedures that start together (the calls of one batch) share it: a caller
-      // used again and again never holds one snapshot open.
+      // Only the procedures that start together (the calls of one batch) share it.
       sharedReads.set(ctx.request, opened);
       setImmediate(() => {
         if (sharedReads.get(ctx.request) === opened) sharedReads.delete(ctx.request);
       });
     }
-    read = opened;
-  } else {
-    read.shared = true;
   }
+  const read = await opening;
   read.calls += 1;
-  let tx: OpenTransaction | undefined;
+  if (joined) read.shared = true;
   try {
-    tx = await read.tx;
-    const user = await userOf(tx);
-    const result = await next({ ctx: { db: tx.db, user } });
-    if (await staleGuess(tx)) {
-      if (sharedReads.get(ctx.request) === read) sharedReads.delete(ctx.request);
+    const result = await next({ ctx: { db: readConnection(ctx, read, tokenHash), user: read.expected } });
+    if (!read.stale && result.ok && !read.verified) {
+      // The procedure ran no query: the token is still checked before it answers.
+      await sendBatch(ctx, read, tokenHash).catch(() => {});
+    }
+    if (read.stale) {
+      if (sharedReads.get(ctx.request) === opening) sharedReads.delete(ctx.request);
       return STALE_GUESS;
     }
     if (!result.ok) {
-      // Skipped because another procedure of the shared transaction failed: run again alone.
-      if (read.shared && (result.error.cause instanceof StatementSkipped)) return SKIPPED;
+      // Skipped because another procedure of the shared connection failed: run again alone.
+      if (read.shared && result.error.cause instanceof StatementSkipped) return SKIPPED;
       throw result.error;
     }
     return result;
@@ -373,17 +441,17 @@ async function runQuery(ctx: Context, next: Next, tokenHash: Buffer | null, gues
     if (mapped.code === 'INTERNAL_SERVER_ERROR') ctx.log.error({ err }, 'procedure failed');
     throw mapped;
   } finally {
-    leaveRead(ctx, read, tx);
+    leaveRead(read);
   }
 }
 
 const SKIPPED = Symbol('skipped');
 
 /**
- * Every procedure: one transaction as app_request with the caller's context. Queries run
- * READ ONLY (a query that writes declares `.meta({ writes: true })`), share one transaction
- * per HTTP request and answer before its end is acknowledged; mutations answer once their
- * COMMIT is durable.
+ * Every procedure: as app_request with the caller's context, its token checked by the setup
+ * that leads each transaction. Queries run READ ONLY (a query that writes declares
+ * `.meta({ writes: true })`), one round trip per batch of statements; mutations answer once
+ * their COMMIT is durable.
  */
 const transaction = t.middleware(async ({ ctx, next, type, meta, path }) => {
   const readOnly = type === 'query' && !meta?.writes;
