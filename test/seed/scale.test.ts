@@ -52,11 +52,15 @@ describe('db:seed --scale', () => {
     // the global catalogs and the workers' rows made by the system acting as an admin, every
     // other row by the user it belongs to.
     const { rows: audit } = await app.sql<{ entity: string; creates: number; agents: string[]; roles: string[]; anonymous: number; foreign: number }>(
-      `select entity_schema || '.' || entity_table as entity, count(*)::int as creates,
-              array_agg(distinct user_agent) as agents, array_agg(distinct actor_role) as roles,
-              count(*) filter (where actor_id is null)::int as anonymous,
+      // A table may log a bulk statement as one audit row naming its ids ({"rows": n, "ids": [...]},
+      // migration 1763800000017): such a row covers n rows.
+      `select entity, sum(covered)::int as creates, array_agg(distinct user_agent) as agents, array_agg(distinct actor_role) as roles,
+              coalesce(sum(covered) filter (where actor_id is null), 0)::int as anonymous,
               count(*) filter (where coalesce(new_value ->> 'user_id', new_value ->> 'owner_id') <> actor_id::text)::int as foreign
-         from core.audit_log where action = 'CREATE' group by 1`,
+         from (select entity_schema || '.' || entity_table as entity, user_agent, actor_role, actor_id, new_value,
+                      case when entity_id is null and new_value ? 'ids' then (new_value ->> 'rows')::int else 1 end as covered
+                 from core.audit_log where action = 'CREATE') a
+        group by 1`,
     );
     const byEntity = Object.fromEntries(audit.map((r) => [r.entity, r]));
     for (const [table, n] of Object.entries(plan)) {
