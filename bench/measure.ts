@@ -3,6 +3,8 @@
 export interface BenchDatabase {
   /** The owner role's connection string (what the server uses). */
   ownerUrl: string;
+  /** A superuser's connection string to the server (the embedded one's); absent with DATABASE_URL. */
+  adminUrl?: string;
 }
 
 export interface Result {

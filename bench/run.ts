@@ -3,7 +3,7 @@
  * DATABASE_URL if set, else an embedded server in a scratch folder, started DURABLE (fsync,
  * synchronous_commit and full_page_writes on, as `npm start` runs it) — printed as medians and
  * ratios against raw `pg` and the named peers, after the server settings they ran under.
- * Sections: request-path, http, chunks, conversations, verificai, scraper (default: all).
+ * Sections: request-path, http, copy, chunks, conversations, verificai, scraper (default: all).
  * Never part of `npm test`.
  */
 import { randomBytes } from 'node:crypto';
@@ -21,6 +21,7 @@ import { printTable, type BenchDatabase } from './measure.js';
 import { benchHttp } from './http.js';
 import { benchRequestPath } from './request-path.js';
 import { benchChunkInsert } from './chunk-insert.js';
+import { benchCopy } from './copy.js';
 import { benchConversationRead } from './conversation-read.js';
 import { benchVerificaiFiles } from './verificai-files.js';
 import { benchScraperIngest } from './scraper-ingest.js';
@@ -31,7 +32,7 @@ async function openBenchDatabase(): Promise<{ db: BenchDatabase; close: () => Pr
   const cluster = await startCluster({ dir: path.join(scratch, 'pg'), superuserPassword: randomBytes(12).toString('hex'), persistent: true });
   const ownerUrl = await provisionOwner(cluster.adminUrl, { database: 'bench', password: randomBytes(12).toString('hex') });
   return {
-    db: { ownerUrl },
+    db: { ownerUrl, adminUrl: cluster.adminUrl },
     close: async () => {
       await cluster.stop();
       await rm(scratch, { recursive: true, force: true });
@@ -56,7 +57,7 @@ async function printSettings(url: string): Promise<void> {
   }
 }
 
-const SECTIONS = ['request-path', 'http', 'chunks', 'conversations', 'verificai', 'scraper'] as const;
+const SECTIONS = ['request-path', 'http', 'copy', 'chunks', 'conversations', 'verificai', 'scraper'] as const;
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
@@ -77,6 +78,7 @@ async function main(): Promise<void> {
     await printSettings(db.ownerUrl);
     if (runs('request-path')) printTable('Request path (ratios against a bare named point query as the user)', await benchRequestPath(db, services));
     if (runs('http')) printTable('HTTP, autocannon c=32 in its own process (ratios: auth.me against tRPC + pg; batched calls against raw node:http + pg)', await benchHttp(db, services));
+    if (runs('copy')) printTable('Trigger cost of a bulk path: COPY of 20,000 chunks, committed (ratio against the trigger-less twin; as the superuser, so RLS is not counted)', await benchCopy(db));
     if (runs('chunks')) printTable('ComponentForge bulk chunk insert, 10,000 chunks per call (ratio against raw pg multi-row INSERT)', await benchChunkInsert(db, services));
     if (runs('conversations')) printTable(
       'ComponentForge conversations with messages (ratios: a page against raw pg N+1; one conversation against raw pg, same 2 queries)',

@@ -422,8 +422,9 @@ async function runQuery(ctx: Context, next: Next, tokenHash: Buffer | null, gues
   if (joined) read.shared = true;
   try {
     const result = await next({ ctx: { db: readConnection(ctx, read, tokenHash), user: read.expected } });
-    if (!read.stale && result.ok && !read.verified) {
-      // The procedure ran no query: the token is still checked before it answers.
+    if (!read.stale && !read.verified) {
+      // The procedure ran no query (it answered, or refused, from the assumed session alone):
+      // the token is still checked before it answers.
       await sendBatch(ctx, read, tokenHash).catch(() => {});
     }
     if (read.stale) {
