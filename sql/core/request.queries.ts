@@ -31,12 +31,12 @@ export interface IStartRequestQuery {
   result: IStartRequestResult;
 }
 
-const startRequestIR: any = {"usedParamSet":{"expectedSessionId":true,"expectedRole":true,"clientIp":true,"userAgent":true,"requestId":true,"readOnly":true,"tokenHash":true},"params":[{"name":"expectedSessionId","required":false,"transform":{"type":"scalar"},"locs":[{"a":485,"b":502},{"a":572,"b":589}]},{"name":"expectedRole","required":false,"transform":{"type":"scalar"},"locs":[{"a":629,"b":641}]},{"name":"clientIp","required":false,"transform":{"type":"scalar"},"locs":[{"a":978,"b":986}]},{"name":"userAgent","required":false,"transform":{"type":"scalar"},"locs":[{"a":1055,"b":1064}]},{"name":"requestId","required":false,"transform":{"type":"scalar"},"locs":[{"a":1132,"b":1141}]},{"name":"readOnly","required":false,"transform":{"type":"scalar"},"locs":[{"a":1181,"b":1189}]},{"name":"tokenHash","required":false,"transform":{"type":"scalar"},"locs":[{"a":1337,"b":1346}]}],"statement":"-- First statement of every procedure's transaction, as the owner: the bearer token's live session, who is asking recorded in transaction-local settings, READ ONLY for query procedures, then SET LOCAL ROLE app_request; refuses when the token no longer resolves to the session and role the server assumed.\nselect s.user_id, s.user_role, s.session_id,\n       -- Each argument is a setting made in this order; the count only gives them one column.\n       num_nonnulls(\n         case when :expectedSessionId::uuid is not null\n               and (s.session_id is distinct from :expectedSessionId::uuid or s.user_role is distinct from :expectedRole::text)\n              then core.refuse_changed_session() end,\n         set_config('app.user_id', coalesce(s.user_id::text, ''), true),\n         set_config('app.user_role', coalesce(s.user_role, ''), true),\n         set_config('app.session_id', coalesce(s.session_id::text, ''), true),\n         set_config('app.client_ip', coalesce(host(:clientIp::inet), ''), true),\n         set_config('app.user_agent', coalesce(:userAgent::text, ''), true),\n         set_config('app.request_id', coalesce(:requestId::text, ''), true),\n         case when :readOnly::boolean then set_config('transaction_read_only', 'on', true) end,\n         set_config('role', 'app_request', true)) as \"settings!\"\nfrom (values (:tokenHash::bytea)) as request (token_hash)\nleft join core.live_sessions s on s.token_hash = request.token_hash"};
+const startRequestIR: any = {"usedParamSet":{"expectedSessionId":true,"expectedRole":true,"clientIp":true,"userAgent":true,"requestId":true,"readOnly":true,"tokenHash":true},"params":[{"name":"expectedSessionId","required":false,"transform":{"type":"scalar"},"locs":[{"a":482,"b":499},{"a":569,"b":586}]},{"name":"expectedRole","required":false,"transform":{"type":"scalar"},"locs":[{"a":626,"b":638}]},{"name":"clientIp","required":false,"transform":{"type":"scalar"},"locs":[{"a":975,"b":983}]},{"name":"userAgent","required":false,"transform":{"type":"scalar"},"locs":[{"a":1052,"b":1061}]},{"name":"requestId","required":false,"transform":{"type":"scalar"},"locs":[{"a":1129,"b":1138}]},{"name":"readOnly","required":false,"transform":{"type":"scalar"},"locs":[{"a":1178,"b":1186}]},{"name":"tokenHash","required":false,"transform":{"type":"scalar"},"locs":[{"a":1284,"b":1293}]}],"statement":"-- First statement of every procedure's transaction, as the owner: the bearer token's live session, who is asking recorded in transaction-local settings, READ ONLY for query procedures; refuses when the token no longer resolves to the session and role the server assumed. DropToRequestRole follows it.\nselect s.user_id, s.user_role, s.session_id,\n       -- Each argument is a setting made in this order; the count only gives them one column.\n       num_nonnulls(\n         case when :expectedSessionId::uuid is not null\n               and (s.session_id is distinct from :expectedSessionId::uuid or s.user_role is distinct from :expectedRole::text)\n              then core.refuse_changed_session() end,\n         set_config('app.user_id', coalesce(s.user_id::text, ''), true),\n         set_config('app.user_role', coalesce(s.user_role, ''), true),\n         set_config('app.session_id', coalesce(s.session_id::text, ''), true),\n         set_config('app.client_ip', coalesce(host(:clientIp::inet), ''), true),\n         set_config('app.user_agent', coalesce(:userAgent::text, ''), true),\n         set_config('app.request_id', coalesce(:requestId::text, ''), true),\n         case when :readOnly::boolean then set_config('transaction_read_only', 'on', true) end) as \"settings!\"\nfrom (values (:tokenHash::bytea)) as request (token_hash)\nleft join core.live_sessions s on s.token_hash = request.token_hash"};
 
 /**
  * Query generated from SQL:
  * ```
- * -- First statement of every procedure's transaction, as the owner: the bearer token's live session, who is asking recorded in transaction-local settings, READ ONLY for query procedures, then SET LOCAL ROLE app_request; refuses when the token no longer resolves to the session and role the server assumed.
+ * -- First statement of every procedure's transaction, as the owner: the bearer token's live session, who is asking recorded in transaction-local settings, READ ONLY for query procedures; refuses when the token no longer resolves to the session and role the server assumed. DropToRequestRole follows it.
  * select s.user_id, s.user_role, s.session_id,
  *        -- Each argument is a setting made in this order; the count only gives them one column.
  *        num_nonnulls(
@@ -49,13 +49,38 @@ const startRequestIR: any = {"usedParamSet":{"expectedSessionId":true,"expectedR
  *          set_config('app.client_ip', coalesce(host(:clientIp::inet), ''), true),
  *          set_config('app.user_agent', coalesce(:userAgent::text, ''), true),
  *          set_config('app.request_id', coalesce(:requestId::text, ''), true),
- *          case when :readOnly::boolean then set_config('transaction_read_only', 'on', true) end,
- *          set_config('role', 'app_request', true)) as "settings!"
+ *          case when :readOnly::boolean then set_config('transaction_read_only', 'on', true) end) as "settings!"
  * from (values (:tokenHash::bytea)) as request (token_hash)
  * left join core.live_sessions s on s.token_hash = request.token_hash
  * ```
  */
 export const startRequest = new PreparedQuery<IStartRequestParams,IStartRequestResult>(startRequestIR);
+
+
+/** 'DropToRequestRole' parameters type */
+export type IDropToRequestRoleParams = void;
+
+/** 'DropToRequestRole' return type */
+export interface IDropToRequestRoleResult {
+  role: string;
+}
+
+/** 'DropToRequestRole' query type */
+export interface IDropToRequestRoleQuery {
+  params: IDropToRequestRoleParams;
+  result: IDropToRequestRoleResult;
+}
+
+const dropToRequestRoleIR: any = {"usedParamSet":{},"params":[],"statement":"-- Second statement of every procedure's transaction: SET LOCAL ROLE app_request. A statement of its own because a plan that reads the row-secured sessions and also switches roles is planned again on every run (about 0.2 ms here), while each alone keeps its cached plan.\nselect set_config('role', 'app_request', true) as \"role!\""};
+
+/**
+ * Query generated from SQL:
+ * ```
+ * -- Second statement of every procedure's transaction: SET LOCAL ROLE app_request. A statement of its own because a plan that reads the row-secured sessions and also switches roles is planned again on every run (about 0.2 ms here), while each alone keeps its cached plan.
+ * select set_config('role', 'app_request', true) as "role!"
+ * ```
+ */
+export const dropToRequestRole = new PreparedQuery<IDropToRequestRoleParams,IDropToRequestRoleResult>(dropToRequestRoleIR);
 
 
 /** 'BeginRequest' parameters type */

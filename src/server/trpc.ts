@@ -16,9 +16,10 @@ import type { OpenApiMeta } from 'trpc-to-openapi';
 import { hashToken } from '../auth/tokens.js';
 import { envelopeConnection, toObjects } from '../db/connection.js';
 import { Envelope, StatementSkipped } from '../db/envelope.js';
+import { parseLsn } from '../db/lsn.js';
 import { lease, type Lease } from '../db/pool.js';
 import { RuleViolation, toTRPCError } from '../db/errors.js';
-import { startRequest } from '../../sql/core/request.queries.js';
+import { dropToRequestRole, startRequest } from '../../sql/core/request.queries.js';
 import type { Context, RequestInfo } from './context.js';
 import { observeProcedure } from './metrics.js';
 import { RateLimited, hitRateLimits, type RateRule } from './rate-limit.js';
@@ -221,12 +222,6 @@ async function endBlock(envelope: Envelope, client: pg.PoolClient, action: 'comm
   await ended;
 }
 
-/** 'X/Y' (hex) as a number, to compare commit positions. */
-function lsnValue(lsn: string): bigint {
-  const [high = '0', low = '0'] = lsn.split('/');
-  return (BigInt(`0x${high}`) << 32n) + BigInt(`0x${low}`);
-}
-
 /**
  * Commits a mutation; with read replicas, also reads the primary's WAL position in the same
  * write (after the COMMIT: a replica that has replayed it has the mutation) and keeps the
@@ -236,13 +231,14 @@ async function commit(ctx: Context, envelope: Envelope, client: pg.PoolClient): 
   if (!ctx.replicas) return endBlock(envelope, client, 'commit');
   const committed = envelope.query('commit');
   committed.catch(() => {});
-  const position = envelope.query('select pg_current_wal_lsn()::text as lsn');
+  // The insert position: past the COMMIT record even when synchronous_commit is off.
+  const position = envelope.query('select pg_current_wal_insert_lsn()::text as lsn');
   position.catch(() => {});
   const status = await envelope.end();
   if (status !== 'I') await client.query('rollback');
   await committed;
   const lsn = (await position).rows[0]?.[0];
-  if (typeof lsn === 'string' && (!ctx.request.commitLsn || lsnValue(lsn) > lsnValue(ctx.request.commitLsn))) ctx.request.commitLsn = lsn;
+  if (typeof lsn === 'string' && (!ctx.request.commitLsn || parseLsn(lsn)! > parseLsn(ctx.request.commitLsn)!)) ctx.request.commitLsn = lsn;
 }
 
 /**
@@ -261,6 +257,7 @@ async function runMutation(ctx: Context, next: Next, tokenHash: Buffer | null, g
     envelope.query('begin', [], deferred).catch(() => {});
     const setup = startRequest.run(setupParams(ctx, tokenHash, guess ?? null, false), envelopeConnection(envelope, deferred));
     setup.catch(() => {});
+    dropToRequestRole.run(undefined, envelopeConnection(envelope, deferred)).catch(() => {});
     const user = guess === undefined ? sessionUser((await setup)[0], tokenHash) : guess;
     const result = await next({ ctx: { db: envelopeConnection(envelope), user } });
     // A procedure that ran no query (bad input) has not sent the setup yet.
@@ -337,6 +334,7 @@ function sendBatch(ctx: Context, read: ReadConnection, tokenHash: Buffer | null)
     },
   );
   setup.catch(() => {});
+  dropToRequestRole.run(undefined, envelopeConnection(envelope)).catch(() => {});
   for (const statement of statements) {
     envelope.query(statement.text, statement.values).then(
       (result) => statement.resolve({ rows: toObjects(result.fields, result.rows), rowCount: result.rowCount }),

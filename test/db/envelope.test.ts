@@ -76,10 +76,10 @@ describe('an Envelope', () => {
 
   it('ends a transaction the application leaves idle longer than its bound by closing the connection', async () => {
     const e = envelope(200);
-    const pid = (await e.query('insert into t values (1) returning pg_backend_pid() as pid')).rows[0]![0];
+    const pid = (await e.query('insert into t values (1) returning pg_backend_pid() as pid')).rows[0]?.[0];
     await new Promise((resolve) => setTimeout(resolve, 400));
     await expect(e.end()).rejects.toThrow();
-    await expect.poll(async () => (await app.sql('select count(*)::int as n from pg_stat_activity where pid = $1', [pid])).rows[0].n).toBe(0);
+    await expect.poll(async () => (await app.sql('select count(*)::int as n from pg_stat_activity where pid = $1', [pid])).rows[0]!.n).toBe(0);
   });
 
   it('leaves a transaction that keeps working alone, however long it takes', async () => {
