@@ -1,6 +1,6 @@
 /**
- * document_chunks is audited per statement above 100 rows (migration 1763800000017, trigger
- * argument 'rows>100'): every chunk stays traceable to its actor and request by id.
+ * Bulk statements are audited per statement above 100 rows (migrations 1763800000017 and 018,
+ * trigger argument 'rows>100'): every row stays traceable to its actor and request by id.
  */
 import { describe, expect, it } from 'vitest';
 import { unique, useTestApp } from '../support/app.js';
@@ -63,5 +63,37 @@ describe('document_chunks audit', () => {
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({ action: 'DELETE', entityId: null, actorId: user.id, newValue: null });
     expect([...audit[0]!.oldValue!.ids!].sort()).toEqual(rows.map((r) => r.id).sort());
+  });
+
+  it('holds for every audited table with an id column: each of its three audit triggers carries the bound', async () => {
+    const { rows } = await app.sql<{ table: string; bounded: boolean }>(
+      `select t.tgrelid::regclass::text as table, bool_and(pg_get_triggerdef(t.oid) like '%''rows>100''%') as bounded
+         from pg_trigger t join pg_proc p on p.oid = t.tgfoid
+        where p.proname = 'audit_write' group by 1 order by 1`,
+    );
+    expect(rows.length).toBeGreaterThan(30);
+    expect(rows.filter((r) => !r.bounded).map((r) => r.table)).toEqual(['exportsathi.business_profiles']);
+  });
+
+  it('logs a bulk insert into another table (core.users, as an import would) as one row, and a small one row by row', async () => {
+    const insertUsers = async (n: number, requestId: string) => {
+      const client = await app.superClient();
+      try {
+        await client.query('begin');
+        await client.query(`select set_config('app.request_id', $1, true)`, [requestId]);
+        await client.query(
+          `insert into core.users (email, password_hash)
+           select $1 || i || '@example.com', '$argon2id$v=19$m=19456,t=2,p=1$YWJj$ZGVm' from generate_series(1, $2::int) i`,
+          [requestId, n],
+        );
+        await client.query('commit');
+      } finally {
+        client.release();
+      }
+      const { rows } = await app.sql(`select action, coalesce(jsonb_array_length(new_value -> 'ids'), 0) as ids from core.audit_log where entity_table = 'users' and request_id = $1`, [requestId]);
+      return rows;
+    };
+    expect(await insertUsers(150, unique('bulk-users'))).toEqual([{ action: 'CREATE', ids: 150 }]);
+    expect(await insertUsers(3, unique('few-users'))).toHaveLength(3);
   });
 });
