@@ -5,6 +5,7 @@
  *  - the same, 32 calls in flight on 4 connections                  target >= 0.45
  *  - the generated point select through our adapter, 4 in flight on 4 connections, beside
  *    Drizzle's prepared statement and PgTyped's stock run()         target >= 0.95
+ *  - a one-row mutation (socrates.projects.create, 32 in flight) against a raw autocommit INSERT
  */
 import { eq, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
@@ -75,7 +76,21 @@ export async function benchRequestPath(db: BenchDatabase, services: Services): P
       ],
       n * 2,
     );
-    return [...sequential, ...loaded, ...adapter];
+    // A one-row mutation: BEGIN block, setup, insert (its audit row by trigger), durable COMMIT.
+    let k = 0;
+    const writes = await compareRates(
+      [
+        {
+          name: 'insert a SOCRATES project: raw pg, autocommit, 32 in flight on 4 connections',
+          fn: () => barePool.query({ name: 'bench_insert', text: `insert into socrates.projects (owner_id, name) values ($1, $2)`, values: [userId, `raw ${k++}`] }),
+          concurrency: 32,
+        },
+        { name: 'socrates.projects.create: procedure, 32 in flight on 4 connections', fn: () => concurrent().socrates.projects.create({ name: `ours ${k++}` }), concurrency: 32 },
+      ],
+      500,
+      3,
+    );
+    return [...sequential, ...loaded, ...adapter, ...writes];
   } finally {
     await pool.end();
     await closeRawPool(barePool);

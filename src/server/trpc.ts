@@ -315,6 +315,8 @@ interface ReadConnection {
   /** More than one procedure used it (a statement skipped for another's failure is then retried alone). */
   shared: boolean;
   lost: Error | undefined;
+  /** Its last procedure has finished: the connection is on its way back to the pool. */
+  closed: boolean;
 }
 
 /** Sends the batch queued so far, behind a setup, ended by a Sync: one write. */
@@ -379,6 +381,7 @@ async function openRead(ctx: Context, tokenHash: Buffer | null, guess: SessionUs
     calls: 0,
     shared: false,
     lost: undefined,
+    closed: false,
   };
   if (guess === undefined) {
     // The token's first use here: the setup alone, awaited, tells who is asking.
@@ -395,7 +398,8 @@ async function openRead(ctx: Context, tokenHash: Buffer | null, guess: SessionUs
 
 function leaveRead(read: ReadConnection): void {
   read.calls -= 1;
-  if (read.calls > 0) return;
+  if (read.calls > 0 || read.closed) return;
+  read.closed = true;
   void read.last.then(() => read.leased.release(read.lost));
 }
 
@@ -415,7 +419,12 @@ async function runQuery(ctx: Context, next: Next, tokenHash: Buffer | null, gues
       });
     }
   }
-  const read = await opening;
+  let read = await opening;
+  // A procedure that joins after the others have all finished gets a connection of its own.
+  if (read.closed) {
+    read = await openRead(ctx, tokenHash, guess);
+    joined = false;
+  }
   read.calls += 1;
   if (joined) read.shared = true;
   try {
