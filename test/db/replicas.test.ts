@@ -115,8 +115,9 @@ beforeAll(async () => {
   // The replica is a copy of the whole cluster: the same owner, password and database.
   replicaOwnerUrl = withCredentials(replica.adminUrl, OWNER_ROLE, ownerPassword, 'app');
   pool = createPool(ownerUrl, config, log);
-  // A table of the test's own, to write WAL with (the app's tables are under forced RLS).
-  await pool.query('create table public.replica_probe (n int)');
+  // A table of the test's own, to write WAL with (the app's tables are under forced RLS), in a
+  // schema the owner owns (on PostgreSQL 15 the owner may not create in public).
+  await pool.query('create table core.replica_probe (n int)');
   set = createReplicaSet([replicaOwnerUrl], config, log, undefined, { primaryUrl: ownerUrl });
   const services: Services = { pool, config, log, configKey: randomBytes(32) };
   server = await createHttpServer({ ...services, trustedProxies: '', replicaSet: set });
@@ -195,7 +196,7 @@ describe('a replica set over a real streaming replica', () => {
 
     await replica.pauseReplay();
     try {
-      await pool.query('insert into public.replica_probe values (1)');
+      await pool.query('insert into core.replica_probe values (1)');
       const lsn = await primaryLsn();
       await set.refresh();
       expect(set.poolFor(lsn)).toBeUndefined();
@@ -219,7 +220,7 @@ describe('a replica set over a real streaming replica', () => {
     await replica.pauseReplay();
     let lagging;
     try {
-      await pool.query('insert into public.replica_probe values (2)');
+      await pool.query('insert into core.replica_probe values (2)');
       await until('the replica to count as lagging', async () => {
         await strict.refresh();
         return replicaStatus(strict).state === 'lagging';
