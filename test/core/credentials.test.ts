@@ -63,6 +63,22 @@ describe('column privileges: the request role never reads a credential', () => {
     }
   });
 
+  it('core.live_sessions, the request setup\'s view of every bearer token, is refused to the request role (42501), even with forged settings', async () => {
+    const alice = await app.newUser();
+    for (const text of ['select * from core.live_sessions', 'select user_id from core.live_sessions where user_id = $1']) {
+      const values = text.includes('$1') ? [alice.id] : [];
+      const own = await failure(app.probe({ token: alice.token }).sql([{ text, values }]));
+      expect([own.code, sqlState(own)], text).toEqual(['FORBIDDEN', '42501']);
+      const forged = await failure(app.probe().sql([forge(alice.id), { text, values }]));
+      expect([forged.code, sqlState(forged)], text).toEqual(['FORBIDDEN', '42501']);
+    }
+    // The owner (the setup's role) reads it, and only live sessions: a revoked one is gone.
+    const { rows } = await app.sql(`select count(*)::int as n from core.live_sessions where user_id = $1`, [alice.id]);
+    expect(rows[0]).toEqual({ n: 1 });
+    await app.sql(`update core.auth_sessions set revoked_at = now() where user_id = $1`, [alice.id]);
+    expect((await app.sql(`select count(*)::int as n from core.live_sessions where user_id = $1`, [alice.id])).rows[0]).toEqual({ n: 0 });
+  });
+
   it('every other column stays readable, and sign-in, password change and sessions work without the hashes', async () => {
     const user = await app.newUser();
     const [row] = await rowsAs(
