@@ -31,14 +31,14 @@ export interface IStartRequestQuery {
   result: IStartRequestResult;
 }
 
-const startRequestIR: any = {"usedParamSet":{"expectedSessionId":true,"expectedRole":true,"clientIp":true,"userAgent":true,"requestId":true,"readOnly":true,"tokenHash":true},"params":[{"name":"expectedSessionId","required":false,"transform":{"type":"scalar"},"locs":[{"a":482,"b":499},{"a":569,"b":586}]},{"name":"expectedRole","required":false,"transform":{"type":"scalar"},"locs":[{"a":626,"b":638}]},{"name":"clientIp","required":false,"transform":{"type":"scalar"},"locs":[{"a":975,"b":983}]},{"name":"userAgent","required":false,"transform":{"type":"scalar"},"locs":[{"a":1052,"b":1061}]},{"name":"requestId","required":false,"transform":{"type":"scalar"},"locs":[{"a":1129,"b":1138}]},{"name":"readOnly","required":false,"transform":{"type":"scalar"},"locs":[{"a":1178,"b":1186}]},{"name":"tokenHash","required":false,"transform":{"type":"scalar"},"locs":[{"a":1284,"b":1293}]}],"statement":"-- First statement of every procedure's transaction, as the owner: the bearer token's live session, who is asking recorded in transaction-local settings, READ ONLY for query procedures; refuses when the token no longer resolves to the session and role the server assumed. DropToRequestRole follows it.\nselect s.user_id, s.user_role, s.session_id,\n       -- Each argument is a setting made in this order; the count only gives them one column.\n       num_nonnulls(\n         case when :expectedSessionId::uuid is not null\n               and (s.session_id is distinct from :expectedSessionId::uuid or s.user_role is distinct from :expectedRole::text)\n              then core.refuse_changed_session() end,\n         set_config('app.user_id', coalesce(s.user_id::text, ''), true),\n         set_config('app.user_role', coalesce(s.user_role, ''), true),\n         set_config('app.session_id', coalesce(s.session_id::text, ''), true),\n         set_config('app.client_ip', coalesce(host(:clientIp::inet), ''), true),\n         set_config('app.user_agent', coalesce(:userAgent::text, ''), true),\n         set_config('app.request_id', coalesce(:requestId::text, ''), true),\n         case when :readOnly::boolean then set_config('transaction_read_only', 'on', true) end) as \"settings!\"\nfrom (values (:tokenHash::bytea)) as request (token_hash)\nleft join core.live_sessions s on s.token_hash = request.token_hash"};
+const startRequestIR: any = {"usedParamSet":{"expectedSessionId":true,"expectedRole":true,"clientIp":true,"userAgent":true,"requestId":true,"readOnly":true,"tokenHash":true},"params":[{"name":"expectedSessionId","required":false,"transform":{"type":"scalar"},"locs":[{"a":550,"b":567},{"a":637,"b":654}]},{"name":"expectedRole","required":false,"transform":{"type":"scalar"},"locs":[{"a":694,"b":706}]},{"name":"clientIp","required":false,"transform":{"type":"scalar"},"locs":[{"a":1043,"b":1051}]},{"name":"userAgent","required":false,"transform":{"type":"scalar"},"locs":[{"a":1120,"b":1129}]},{"name":"requestId","required":false,"transform":{"type":"scalar"},"locs":[{"a":1197,"b":1206}]},{"name":"readOnly","required":false,"transform":{"type":"scalar"},"locs":[{"a":1246,"b":1254}]},{"name":"tokenHash","required":false,"transform":{"type":"scalar"},"locs":[{"a":1402,"b":1411}]}],"statement":"-- The first statement of every procedure's transaction, run as the owner: finds the bearer token's live session, records who is asking in transaction-local settings (READ ONLY for query procedures), refuses when the token no longer resolves to the session and role the server assumed, and ends with SET LOCAL ROLE app_request.\nselect s.user_id, s.user_role, s.session_id,\n       -- Each argument is a setting made in this order (the role last, once the session is read); the count only gives them one column.\n       num_nonnulls(\n         case when :expectedSessionId::uuid is not null\n               and (s.session_id is distinct from :expectedSessionId::uuid or s.user_role is distinct from :expectedRole::text)\n              then core.refuse_changed_session() end,\n         set_config('app.user_id', coalesce(s.user_id::text, ''), true),\n         set_config('app.user_role', coalesce(s.user_role, ''), true),\n         set_config('app.session_id', coalesce(s.session_id::text, ''), true),\n         set_config('app.client_ip', coalesce(host(:clientIp::inet), ''), true),\n         set_config('app.user_agent', coalesce(:userAgent::text, ''), true),\n         set_config('app.request_id', coalesce(:requestId::text, ''), true),\n         case when :readOnly::boolean then set_config('transaction_read_only', 'on', true) end,\n         set_config('role', 'app_request', true)) as \"settings!\"\nfrom (values (:tokenHash::bytea)) as request (token_hash)\nleft join core.live_sessions s on s.token_hash = request.token_hash"};
 
 /**
  * Query generated from SQL:
  * ```
- * -- First statement of every procedure's transaction, as the owner: the bearer token's live session, who is asking recorded in transaction-local settings, READ ONLY for query procedures; refuses when the token no longer resolves to the session and role the server assumed. DropToRequestRole follows it.
+ * -- The first statement of every procedure's transaction, run as the owner: finds the bearer token's live session, records who is asking in transaction-local settings (READ ONLY for query procedures), refuses when the token no longer resolves to the session and role the server assumed, and ends with SET LOCAL ROLE app_request.
  * select s.user_id, s.user_role, s.session_id,
- *        -- Each argument is a setting made in this order; the count only gives them one column.
+ *        -- Each argument is a setting made in this order (the role last, once the session is read); the count only gives them one column.
  *        num_nonnulls(
  *          case when :expectedSessionId::uuid is not null
  *                and (s.session_id is distinct from :expectedSessionId::uuid or s.user_role is distinct from :expectedRole::text)
@@ -49,38 +49,13 @@ const startRequestIR: any = {"usedParamSet":{"expectedSessionId":true,"expectedR
  *          set_config('app.client_ip', coalesce(host(:clientIp::inet), ''), true),
  *          set_config('app.user_agent', coalesce(:userAgent::text, ''), true),
  *          set_config('app.request_id', coalesce(:requestId::text, ''), true),
- *          case when :readOnly::boolean then set_config('transaction_read_only', 'on', true) end) as "settings!"
+ *          case when :readOnly::boolean then set_config('transaction_read_only', 'on', true) end,
+ *          set_config('role', 'app_request', true)) as "settings!"
  * from (values (:tokenHash::bytea)) as request (token_hash)
  * left join core.live_sessions s on s.token_hash = request.token_hash
  * ```
  */
 export const startRequest = new PreparedQuery<IStartRequestParams,IStartRequestResult>(startRequestIR);
-
-
-/** 'DropToRequestRole' parameters type */
-export type IDropToRequestRoleParams = void;
-
-/** 'DropToRequestRole' return type */
-export interface IDropToRequestRoleResult {
-  role: string;
-}
-
-/** 'DropToRequestRole' query type */
-export interface IDropToRequestRoleQuery {
-  params: IDropToRequestRoleParams;
-  result: IDropToRequestRoleResult;
-}
-
-const dropToRequestRoleIR: any = {"usedParamSet":{},"params":[],"statement":"-- Second statement of every procedure's transaction: SET LOCAL ROLE app_request. A statement of its own because a plan that reads the row-secured sessions and also switches roles is planned again on every run (about 0.2 ms here), while each alone keeps its cached plan.\nselect set_config('role', 'app_request', true) as \"role!\""};
-
-/**
- * Query generated from SQL:
- * ```
- * -- Second statement of every procedure's transaction: SET LOCAL ROLE app_request. A statement of its own because a plan that reads the row-secured sessions and also switches roles is planned again on every run (about 0.2 ms here), while each alone keeps its cached plan.
- * select set_config('role', 'app_request', true) as "role!"
- * ```
- */
-export const dropToRequestRole = new PreparedQuery<IDropToRequestRoleParams,IDropToRequestRoleResult>(dropToRequestRoleIR);
 
 
 /** 'BeginRequest' parameters type */

@@ -1,7 +1,7 @@
 /* @name StartRequest */
--- First statement of every procedure's transaction, as the owner: the bearer token's live session, who is asking recorded in transaction-local settings, READ ONLY for query procedures; refuses when the token no longer resolves to the session and role the server assumed. DropToRequestRole follows it.
+-- The first statement of every procedure's transaction, run as the owner: finds the bearer token's live session, records who is asking in transaction-local settings (READ ONLY for query procedures), refuses when the token no longer resolves to the session and role the server assumed, and ends with SET LOCAL ROLE app_request.
 select s.user_id, s.user_role, s.session_id,
-       -- Each argument is a setting made in this order; the count only gives them one column.
+       -- Each argument is a setting made in this order (the role last, once the session is read); the count only gives them one column.
        num_nonnulls(
          case when :expectedSessionId::uuid is not null
                and (s.session_id is distinct from :expectedSessionId::uuid or s.user_role is distinct from :expectedRole::text)
@@ -12,13 +12,10 @@ select s.user_id, s.user_role, s.session_id,
          set_config('app.client_ip', coalesce(host(:clientIp::inet), ''), true),
          set_config('app.user_agent', coalesce(:userAgent::text, ''), true),
          set_config('app.request_id', coalesce(:requestId::text, ''), true),
-         case when :readOnly::boolean then set_config('transaction_read_only', 'on', true) end) as "settings!"
+         case when :readOnly::boolean then set_config('transaction_read_only', 'on', true) end,
+         set_config('role', 'app_request', true)) as "settings!"
 from (values (:tokenHash::bytea)) as request (token_hash)
 left join core.live_sessions s on s.token_hash = request.token_hash;
-
-/* @name DropToRequestRole */
--- Second statement of every procedure's transaction: SET LOCAL ROLE app_request. A statement of its own because a plan that reads the row-secured sessions and also switches roles is planned again on every run (about 0.2 ms here), while each alone keeps its cached plan.
-select set_config('role', 'app_request', true) as "role!";
 
 /* @name BeginRequest */
 -- First statement of every procedure's transaction: authenticate the bearer token, record who is asking, SET LOCAL ROLE app_request.

@@ -71,6 +71,32 @@ interface Statement {
   fields: Field[];
   parsers: Array<(value: string) => unknown>;
   rows: unknown[][];
+  /** A Describe went out for it: its RowDescription (or NoData) is remembered for the connection. */
+  described: boolean;
+}
+
+/** A named statement's result columns, as the server described them on one connection. */
+interface Description {
+  fields: Field[];
+  parsers: Array<(value: string) => unknown>;
+}
+
+/**
+ * The result columns of each named statement prepared on a connection. A statement whose
+ * columns are known is sent without a Describe (the server then sends no RowDescription): the
+ * prepared statement cannot change them, since the server refuses to run a prepared statement
+ * whose result type has changed ("cached plan must not change result type"), and a statement
+ * parsed again is described again.
+ */
+const descriptions = new WeakMap<Connection, Map<string, Description>>();
+
+function describedOn(connection: Connection): Map<string, Description> {
+  let map = descriptions.get(connection);
+  if (!map) {
+    map = new Map();
+    descriptions.set(connection, map);
+  }
+  return map;
 }
 
 /**
@@ -167,6 +193,7 @@ export class Envelope {
         fields: [],
         parsers: [],
         rows: [],
+        described: false,
       });
       this.clearIdle();
       if (!deferred) this.scheduleWrite();
@@ -237,14 +264,19 @@ export class Envelope {
     if (batch.length === 0 && !sync) return;
     this.pending = [];
     const stream = connection.stream;
+    const known = describedOn(connection);
     stream.cork?.();
     try {
       for (const statement of batch) {
+        let description: Description | undefined;
         if (statement.name === undefined) {
           connection.parse({ text: statement.text });
         } else if (connection.parsedStatements[statement.name] === undefined && !this.parsing.some((p) => p.name === statement.name)) {
           connection.parse({ text: statement.text, name: statement.name });
           this.parsing.push({ name: statement.name, text: statement.text });
+          known.delete(statement.name);
+        } else {
+          description = known.get(statement.name);
         }
         try {
           connection.bind({ statement: statement.name ?? '', values: statement.values, valueMapper: prepareValue });
@@ -253,7 +285,13 @@ export class Envelope {
           statement.reject(err as Error);
           continue;
         }
-        connection.describe({ type: 'P', name: '' });
+        if (description) {
+          statement.fields = description.fields;
+          statement.parsers = description.parsers;
+        } else {
+          connection.describe({ type: 'P', name: '' });
+          statement.described = true;
+        }
         connection.execute({ portal: '', rows: 0 });
         this.sent.push(statement);
       }
@@ -290,6 +328,9 @@ export class Envelope {
   handleCommandComplete(msg: CommandMessage): void {
     const statement = this.sent.shift();
     if (!statement) return;
+    if (statement.described && statement.name !== undefined && this.connection) {
+      describedOn(this.connection).set(statement.name, { fields: statement.fields, parsers: statement.parsers });
+    }
     const count = /(\d+)$/.exec(msg.text);
     statement.resolve({ fields: statement.fields, rows: statement.rows, rowCount: count ? Number(count[1]) : statement.rows.length });
     this.armIdle();

@@ -87,9 +87,13 @@ function requestLogger(log: Logger, requestId: string): Logger {
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 const MAX_USER_AGENT = 512;
 
+/** Lists without an entry (no TRUSTED_PROXIES, the default): every request skips the lookup. */
+const emptyLists = new WeakSet<BlockList>();
+
 /** Parses TRUSTED_PROXIES: comma-separated addresses or CIDR ranges. */
 export function trustedProxies(spec: string): BlockList {
   const list = new BlockList();
+  if (!spec.trim()) emptyLists.add(list);
   for (const entry of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
     const [address, bits] = entry.split('/');
     const family = isIP(address ?? '') === 6 ? 'ipv6' : 'ipv4';
@@ -107,7 +111,7 @@ function normalizeIp(address: string | undefined): string | undefined {
 }
 
 function isTrusted(list: BlockList, ip: string): boolean {
-  return list.check(ip, isIP(ip) === 6 ? 'ipv6' : 'ipv4');
+  return !emptyLists.has(list) && list.check(ip, isIP(ip) === 6 ? 'ipv6' : 'ipv4');
 }
 
 /**

@@ -65,7 +65,7 @@ function leafOf(value: unknown): [Leaf, unknown] | undefined {
   }
 }
 
-const escapeKey = (key: string) => key.replace(/\\/g, '\\\\').replace(/\./g, '\\.');
+const escapeKey = (key: string) => (key.includes('.') || key.includes('\\') ? key.replace(/\\/g, '\\\\').replace(/\./g, '\\.') : key);
 
 /** JSON text of a value of any depth, without recursion (arrays and plain objects; leaves as JSON.stringify writes them). */
 function deepJsonText(root: unknown): string {

@@ -1,15 +1,16 @@
 /**
  * The one tRPC instance: transformer, error formatter, and the procedures every router uses.
  *
- * Every procedure runs in ONE transaction on one pooled connection (pipeline mode):
- *   BEGIN + core.begin_request(...) -> bearer token checked, app.* settings set, SET LOCAL ROLE
- *     app_request; when the token's session is known from its last use (and for anonymous
- *     calls) the procedure's first query is sent right behind them, in the same round trip
- *   the procedure's other queries, as named prepared statements
- *   COMMIT (ROLLBACK on any error); a query procedure answers without waiting for it
- * Round trips for a one-query procedure: 1 for a query, 2 for a mutation (3 on a token's first use).
+ * Every procedure runs as app_request in transactions on a pooled connection, each led by ONE
+ * setup statement (sql/core/request.sql, StartRequest: bearer token checked, app.* settings
+ * set, SET LOCAL ROLE app_request), its statements sent as an Envelope (src/db/envelope.ts):
+ *   query procedures: [setup, ...statements, Sync] per batch of statements, one round trip,
+ *     no BEGIN or COMMIT; the query procedures of one HTTP batch share it
+ *   mutations: a BEGIN block, [BEGIN, setup, first statement] in one write, COMMIT with the Sync
+ * Round trips for a one-query procedure: 1 for a query, 2 for a mutation (one more on a
+ * token's first use on this server, when the setup is awaited before the procedure).
  */
-import type { IDatabaseConnection } from '@pgtyped/runtime';
+import { ParameterTransform, processSQLQueryIR, type IDatabaseConnection } from '@pgtyped/runtime';
 import { initTRPC, TRPCError } from '@trpc/server';
 import pg from 'pg';
 import type { OpenApiMeta } from 'trpc-to-openapi';
@@ -19,7 +20,7 @@ import { Envelope, StatementSkipped } from '../db/envelope.js';
 import { parseLsn } from '../db/lsn.js';
 import { lease, type Lease } from '../db/pool.js';
 import { RuleViolation, toTRPCError } from '../db/errors.js';
-import { dropToRequestRole, startRequest } from '../../sql/core/request.queries.js';
+import { startRequest, type IStartRequestParams, type IStartRequestResult } from '../../sql/core/request.queries.js';
 import type { Context, RequestInfo } from './context.js';
 import { observeProcedure } from './metrics.js';
 import { RateLimited, hitRateLimits, type RateRule } from './rate-limit.js';
@@ -157,7 +158,11 @@ function isStaleGuess(err: unknown): boolean {
   return err instanceof pg.DatabaseError && err.code === '28000';
 }
 
-type Next = Parameters<Parameters<typeof t.middleware>[0]>[0]['next'];
+/** What a procedure's middleware chain answered (tRPC's middleware result, as far as it is read here). */
+type Outcome = { ok: true } | { ok: false; error: TRPCError };
+
+/** Runs the rest of the procedure with its connection and caller, or answers its refusal. */
+type Proceed<R extends Outcome> = (db: IDatabaseConnection, user: SessionUser | null) => Promise<R>;
 
 /** The error a statement failed with, rather than the "skipped" of the statements behind it. */
 function unwrapSkipped(err: unknown): unknown {
@@ -188,7 +193,7 @@ function failure(err: unknown): TRPCError {
 }
 
 /** The request setup's parameters; `expected` is the session it must find (null: no assumption). */
-function setupParams(ctx: Context, tokenHash: Buffer | null, expected: SessionUser | null, readOnly: boolean) {
+function setupParams(ctx: Context, tokenHash: Buffer | null, expected: SessionUser | null, readOnly: boolean): IStartRequestParams {
   return {
     tokenHash,
     clientIp: ctx.request.clientIp,
@@ -198,6 +203,22 @@ function setupParams(ctx: Context, tokenHash: Buffer | null, expected: SessionUs
     expectedRole: expected?.role ?? null,
     readOnly,
   };
+}
+
+/**
+ * StartRequest's text and parameter order, taken from the generated query once: every request
+ * then sends the same string, whose statement name is found without hashing its 1.5 kB again.
+ */
+const START_REQUEST = processSQLQueryIR(startRequest['queryIR']);
+const START_REQUEST_PARAMS = START_REQUEST.mapping.map((p) => {
+  if (p.type !== ParameterTransform.Scalar) throw new Error(`StartRequest: parameter ${p.name} is not a scalar`);
+  return p.name as keyof IStartRequestParams;
+});
+
+/** Queues the request setup (sql/core/request.sql, StartRequest) as the transaction's first statement. */
+function queueSetup(envelope: Envelope, params: IStartRequestParams, deferred = false): Promise<IStartRequestResult | undefined> {
+  const values = START_REQUEST_PARAMS.map((name) => params[name]);
+  return envelope.query(START_REQUEST.query, values, deferred).then((result) => toObjects(result.fields, result.rows)[0] as IStartRequestResult | undefined);
 }
 
 /** Who the setup found; remembered as the token's guess for its next request. */
@@ -247,7 +268,7 @@ async function commit(ctx: Context, envelope: Envelope, client: pg.PoolClient): 
  * query (one write); the COMMIT leaves with the Sync, and the answer waits for it to be durable.
  * Round trips: 2 (3 on a token's first use, when the setup is awaited before the procedure).
  */
-async function runMutation(ctx: Context, next: Next, tokenHash: Buffer | null, guess: SessionUser | null | undefined) {
+async function runMutation<R extends Outcome>(ctx: Context, proceed: Proceed<R>, tokenHash: Buffer | null, guess: SessionUser | null | undefined) {
   const leased = await leaseFrom(ctx, ctx.pool);
   const envelope = new Envelope(envelopeOptions(ctx));
   envelope.start(leased.client);
@@ -255,11 +276,10 @@ async function runMutation(ctx: Context, next: Next, tokenHash: Buffer | null, g
   let broken: Error | undefined;
   try {
     envelope.query('begin', [], deferred).catch(() => {});
-    const setup = startRequest.run(setupParams(ctx, tokenHash, guess ?? null, false), envelopeConnection(envelope, deferred));
+    const setup = queueSetup(envelope, setupParams(ctx, tokenHash, guess ?? null, false), deferred);
     setup.catch(() => {});
-    dropToRequestRole.run(undefined, envelopeConnection(envelope, deferred)).catch(() => {});
-    const user = guess === undefined ? sessionUser((await setup)[0], tokenHash) : guess;
-    const result = await next({ ctx: { db: envelopeConnection(envelope), user } });
+    const user = guess === undefined ? sessionUser(await setup, tokenHash) : guess;
+    const result = await proceed(envelopeConnection(envelope), user);
     // A procedure that ran no query (bad input) has not sent the setup yet.
     envelope.send();
     const setupError = await setup.then(
@@ -325,8 +345,8 @@ function sendBatch(ctx: Context, read: ReadConnection, tokenHash: Buffer | null)
   const statements = read.pending.splice(0);
   const envelope = new Envelope(envelopeOptions(ctx));
   envelope.start(read.leased.client);
-  const setup = startRequest.run(setupParams(ctx, tokenHash, read.expected, true), envelopeConnection(envelope)).then(
-    ([row]) => {
+  const setup = queueSetup(envelope, setupParams(ctx, tokenHash, read.expected, true)).then(
+    (row) => {
       read.verified = true;
       return sessionUser(row, tokenHash);
     },
@@ -336,7 +356,6 @@ function sendBatch(ctx: Context, read: ReadConnection, tokenHash: Buffer | null)
     },
   );
   setup.catch(() => {});
-  dropToRequestRole.run(undefined, envelopeConnection(envelope)).catch(() => {});
   for (const statement of statements) {
     envelope.query(statement.text, statement.values).then(
       (result) => statement.resolve({ rows: toObjects(result.fields, result.rows), rowCount: result.rowCount }),
@@ -404,7 +423,7 @@ function leaveRead(read: ReadConnection): void {
 }
 
 /** A query procedure: READ ONLY, on the request's shared read connection (or its own, `alone`). */
-async function runQuery(ctx: Context, next: Next, tokenHash: Buffer | null, guess: SessionUser | null | undefined, alone: boolean) {
+async function runQuery<R extends Outcome>(ctx: Context, proceed: Proceed<R>, tokenHash: Buffer | null, guess: SessionUser | null | undefined, alone: boolean) {
   let opening = alone ? undefined : sharedReads.get(ctx.request);
   let joined = opening !== undefined;
   if (!opening) {
@@ -428,7 +447,7 @@ async function runQuery(ctx: Context, next: Next, tokenHash: Buffer | null, gues
   read.calls += 1;
   if (joined) read.shared = true;
   try {
-    const result = await next({ ctx: { db: readConnection(ctx, read, tokenHash), user: read.expected } });
+    const result = await proceed(readConnection(ctx, read, tokenHash), read.expected);
     if (!read.stale && !read.verified) {
       // The procedure ran no query (it answered, or refused, from the assumed session alone):
       // the token is still checked before it answers.
@@ -455,66 +474,81 @@ async function runQuery(ctx: Context, next: Next, tokenHash: Buffer | null, gues
 
 const SKIPPED = Symbol('skipped');
 
+/** Who may call a procedure: anyone, a live session (any role), or an admin's session. */
+type Access = 'anyone' | 'user' | 'admin';
+
+/** The refusal of a caller who may not run a procedure of this access (a stale guess is caught by the setup). */
+function refusal(ctx: Context, access: Access, user: SessionUser | null): TRPCError | undefined {
+  if (access === 'anyone') return undefined;
+  if (!user) {
+    return new TRPCError({
+      code: 'UNAUTHORIZED',
+      message: ctx.request.token ? 'The session has expired or was revoked; log in again' : 'Log in first: this needs a bearer token',
+    });
+  }
+  if (access === 'admin' && user.role !== 'admin') return new TRPCError({ code: 'FORBIDDEN', message: 'Only an admin may do this' });
+  return undefined;
+}
+
 /**
  * Every procedure: as app_request with the caller's context, its token checked by the setup
- * that leads each transaction. Queries run READ ONLY (a query that writes declares
- * `.meta({ writes: true })`), one round trip per batch of statements; mutations answer once
- * their COMMIT is durable.
+ * that leads each transaction, its access checked against who the setup found (in this
+ * middleware rather than one of its own: each tRPC middleware copies the whole call's options).
+ * Queries run READ ONLY (a query that writes declares `.meta({ writes: true })`), one round
+ * trip per batch of statements; mutations answer once their COMMIT is durable.
  */
-const transaction = t.middleware(async ({ ctx, next, type, meta, path }) => {
-  const readOnly = type === 'query' && !meta?.writes;
-  const tokenHash = ctx.request.token ? hashToken(ctx.request.token) : null;
-  const key = tokenHash?.toString('base64');
-  const run = (guess: SessionUser | null | undefined, alone: boolean) =>
-    readOnly ? runQuery(ctx, next, tokenHash, guess, alone) : runMutation(ctx, next, tokenHash, guess);
-  const started = ctx.metrics ? performance.now() : 0;
-  try {
-    const guess = key === undefined ? null : guessSession(key);
-    let outcome = guess === undefined ? STALE_GUESS : await run(guess, false);
-    if (outcome === STALE_GUESS) {
-      if (key !== undefined) sessionGuesses.delete(key);
-      outcome = await run(undefined, false);
+function transaction<A extends Access>(access: A) {
+  return t.middleware(async ({ ctx, next, type, meta, path }) => {
+    const readOnly = type === 'query' && !meta?.writes;
+    const tokenHash = ctx.request.token ? hashToken(ctx.request.token) : null;
+    const key = tokenHash?.toString('base64');
+    const proceed = (db: IDatabaseConnection, user: SessionUser | null) => {
+      const refused = refusal(ctx, access, user);
+      // Answered like a procedure that failed: the token is still verified before it goes out.
+      if (refused) return Promise.resolve({ ok: false as const, error: refused, marker: undefined as never });
+      return next({ ctx: { db, user: user as A extends 'anyone' ? SessionUser | null : SessionUser } });
+    };
+    const run = (guess: SessionUser | null | undefined, alone: boolean) =>
+      readOnly ? runQuery(ctx, proceed, tokenHash, guess, alone) : runMutation(ctx, proceed, tokenHash, guess);
+    const started = ctx.metrics ? performance.now() : 0;
+    try {
+      const guess = key === undefined ? null : guessSession(key);
+      let outcome = guess === undefined ? STALE_GUESS : await run(guess, false);
+      if (outcome === STALE_GUESS) {
+        if (key !== undefined) sessionGuesses.delete(key);
+        outcome = await run(undefined, false);
+      }
+      if (outcome === SKIPPED) outcome = await run(undefined, true);
+      if (outcome === STALE_GUESS || outcome === SKIPPED) throw new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' });
+      if (ctx.metrics) observeProcedure(ctx.metrics, path, type, 'ok', (performance.now() - started) / 1000);
+      return outcome;
+    } catch (err) {
+      // /metrics: the procedure's time in its transaction and its outcome after mapping.
+      if (ctx.metrics) observeProcedure(ctx.metrics, path, type, err instanceof TRPCError ? err.code : 'INTERNAL_SERVER_ERROR', (performance.now() - started) / 1000);
+      throw err;
     }
-    if (outcome === SKIPPED) outcome = await run(undefined, true);
-    if (outcome === STALE_GUESS || outcome === SKIPPED) throw new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' });
-    if (ctx.metrics) observeProcedure(ctx.metrics, path, type, 'ok', (performance.now() - started) / 1000);
-    return outcome;
-  } catch (err) {
-    // /metrics: the procedure's time in its transaction and its outcome after mapping.
-    if (ctx.metrics) observeProcedure(ctx.metrics, path, type, err instanceof TRPCError ? err.code : 'INTERNAL_SERVER_ERROR', (performance.now() - started) / 1000);
-    throw err;
-  }
-});
+  });
+}
 
 /** Anyone may call it; runs in a transaction as app_request with the caller's context. */
-export const publicProcedure = t.procedure.use(transaction);
+export const publicProcedure = t.procedure.use(transaction('anyone'));
+
+/** Requires a live session (valid, unexpired, unrevoked token of an ACTIVE user). */
+export const authedProcedure = t.procedure.use(transaction('user'));
+
+/** Requires an admin's session. */
+export const adminProcedure = t.procedure.use(transaction('admin'));
 
 /**
  * Counts the request against rate limits before its transaction opens (see rate-limit.ts);
- * the rules may use the request context and the raw, not yet validated, input.
+ * the rules may use the request context and the raw, not yet validated, input. `access` as
+ * for the procedures above: 'user' for authedProcedure's check.
  */
-export function rateLimitedProcedure(rules: (ctx: Context, rawInput: unknown) => RateRule[]) {
+export function rateLimitedProcedure<A extends Access = 'anyone'>(rules: (ctx: Context, rawInput: unknown) => RateRule[], access?: A) {
   return t.procedure
     .use(async ({ ctx, next, getRawInput }) => {
       await hitRateLimits(ctx, rules(ctx, await getRawInput()));
       return next();
     })
-    .use(transaction);
+    .use(transaction(access ?? ('anyone' as A)));
 }
-
-/** Requires a live session (valid, unexpired, unrevoked token of an ACTIVE user). */
-export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
-  if (!ctx.user) {
-    throw new TRPCError({
-      code: 'UNAUTHORIZED',
-      message: ctx.request.token ? 'The session has expired or was revoked; log in again' : 'Log in first: this needs a bearer token',
-    });
-  }
-  return next({ ctx: { user: ctx.user } });
-});
-
-/** Requires an admin's session. */
-export const adminProcedure = authedProcedure.use(({ ctx, next }) => {
-  if (ctx.user.role !== 'admin') throw new TRPCError({ code: 'FORBIDDEN', message: 'Only an admin may do this' });
-  return next();
-});

@@ -44,17 +44,7 @@ export const INGEST_PER_MINUTE = 120;
 const isAdmin = (user: { role: string }) => user.role === 'admin';
 
 /** Ingest: counted per user before its transaction, then signed-in callers only (authedProcedure's check). */
-const ingestProcedure = rateLimitedProcedure(perUserLimit('scraper.artifacts.ingestMany', 'scraper.rate_limit.ingest_per_minute', INGEST_PER_MINUTE)).use(
-  ({ ctx, next }) => {
-    if (!ctx.user) {
-      throw new TRPCError({
-        code: 'UNAUTHORIZED',
-        message: ctx.request.token ? 'The session has expired or was revoked; log in again' : 'Log in first: this needs a bearer token',
-      });
-    }
-    return next({ ctx: { user: ctx.user } });
-  },
-);
+const ingestProcedure = rateLimitedProcedure(perUserLimit('scraper.artifacts.ingestMany', 'scraper.rate_limit.ingest_per_minute', INGEST_PER_MINUTE), 'user');
 
 const artifactInput = z
   .object({

@@ -38,17 +38,7 @@ const MAX_JOB_SETTINGS = 1000;
 const isAdmin = (user: { role: string }) => user.role === 'admin';
 
 /** Job creation: counted per user before its transaction, then signed-in callers only (authedProcedure's check). */
-const createJobProcedure = rateLimitedProcedure(perUserLimit('scraper.jobs.create', 'scraper.rate_limit.jobs_create_per_minute', JOBS_CREATE_PER_MINUTE)).use(
-  ({ ctx, next }) => {
-    if (!ctx.user) {
-      throw new TRPCError({
-        code: 'UNAUTHORIZED',
-        message: ctx.request.token ? 'The session has expired or was revoked; log in again' : 'Log in first: this needs a bearer token',
-      });
-    }
-    return next({ ctx: { user: ctx.user } });
-  },
-);
+const createJobProcedure = rateLimitedProcedure(perUserLimit('scraper.jobs.create', 'scraper.rate_limit.jobs_create_per_minute', JOBS_CREATE_PER_MINUTE), 'user');
 
 const leaseInput = z.object({ id: z.uuid(), leaseToken: z.uuid() });
 
