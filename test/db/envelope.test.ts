@@ -67,6 +67,29 @@ describe('an Envelope', () => {
     await e.end();
   });
 
+  it('describes a named statement once per connection: later runs get no RowDescription and parse their columns the same', async () => {
+    const described: string[] = [];
+    (client as unknown as { connection: NodeJS.EventEmitter }).connection.on('rowDescription', (msg: { fields: Array<{ name: string }> }) => described.push(msg.fields.map((f) => f.name).join()));
+    const text = `select $1::int8 as big, now() as at, '{"a": 1}'::jsonb as doc, null::text as nothing`;
+    const runs = [];
+    for (let round = 0; round < 3; round++) {
+      const e = envelope();
+      runs.push((await Promise.all([e.query(text, [round]), e.end()]))[0]);
+    }
+    expect(described).toEqual(['big,at,doc,nothing']);
+    for (const [round, run] of runs.entries()) {
+      expect(run.fields.map((f) => f.name)).toEqual(['big', 'at', 'doc', 'nothing']);
+      expect(run.rows[0]).toEqual([String(round), expect.any(Date), { a: 1 }, null]);
+    }
+    // A statement parsed again (the connection's prepared statements were dropped) is described again.
+    await client.query('deallocate all');
+    (client as unknown as { connection: { parsedStatements: Record<string, string> } }).connection.parsedStatements = {};
+    const e = envelope();
+    const again = (await Promise.all([e.query(text, [7]), e.end()]))[0];
+    expect(described).toEqual(['big,at,doc,nothing', 'big,at,doc,nothing']);
+    expect(again.rows[0]?.[0]).toBe('7');
+  });
+
   it('works with unnamed statements (behind a transaction pooler)', async () => {
     const e = envelope(0, false);
     const [a, b] = await Promise.all([e.query('select $1::text as a', ['x']), e.query('select $1::int * 2 as b', [21])]);
