@@ -46,6 +46,7 @@ export async function benchRequestPath(db: BenchDatabase, services: Services): P
   const n = 1500;
   const pool = createPool(db.ownerUrl, { DB_POOL_SIZE: 4, DB_POOL_TIMEOUT_MS: 5000, DB_STATEMENT_TIMEOUT_MS: 0 }, services.log);
   const barePool = userSessionPool(db.ownerUrl, userId, 4);
+  const adapterPool = userSessionPool(db.ownerUrl, userId, 4, false);
   try {
     const me = caller(services, token);
     // One context per call, as HTTP makes one per request (calls on one context that start
@@ -65,12 +66,20 @@ export async function benchRequestPath(db: BenchDatabase, services: Services): P
       ],
       n * 2,
     );
-    const ours = pgTypedConnection(barePool, true);
+    // Our adapter on a checked-out client, as the CLIs use it (pool.query checks one out too).
+    const viaAdapter = async () => {
+      const client = await adapterPool.connect();
+      try {
+        return await findUserById.run({ id: userId }, pgTypedConnection(client, true));
+      } finally {
+        client.release();
+      }
+    };
     const prepared = drizzle(barePool).select().from(users).where(eq(users.id, sql.placeholder('id'))).prepare('bench_drizzle_point');
     const adapter = await compareRates(
       [
         { name: 'point select: raw pg named, 4 in flight on 4 connections', fn: () => barePool.query({ name: 'bench_point', text: POINT_SELECT, values: [userId] }), concurrency: 4 },
-        { name: 'point select: PgTyped through our adapter (target >= 0.95)', fn: () => findUserById.run({ id: userId }, ours), concurrency: 4 },
+        { name: 'point select: PgTyped through our adapter (target >= 0.95)', fn: viaAdapter, concurrency: 4 },
         { name: 'point select: Drizzle prepared statement', fn: () => prepared.execute({ id: userId }), concurrency: 4 },
         { name: "point select: PgTyped's stock run() (unnamed)", fn: () => findUserById.run({ id: userId }, barePool), concurrency: 4 },
       ],
@@ -94,6 +103,7 @@ export async function benchRequestPath(db: BenchDatabase, services: Services): P
   } finally {
     await pool.end();
     await closeRawPool(barePool);
+    await closeRawPool(adapterPool);
     await client.end();
   }
 }

@@ -31,8 +31,8 @@ export async function newUser(services: Services): Promise<{ id: string; token: 
  * pool.end() resolves before a pipelined connection has said goodbye, so a server stopping
  * right after may still reach one: end it with `closeRawPool`.
  */
-export function rawPool(ownerUrl: string, size = 4): pg.Pool {
-  const pool = new pg.Pool({ connectionString: ownerUrl, max: size, pipeline: true });
+export function rawPool(ownerUrl: string, size = 4, pipeline = true): pg.Pool {
+  const pool = new pg.Pool({ connectionString: ownerUrl, max: size, pipeline });
   pool.on('error', (err) => {
     if (!closing.has(pool)) console.warn(`bench: idle baseline connection failed: ${err.message}`);
   });
@@ -73,9 +73,10 @@ export const POINT_SELECT =
 /**
  * A pool whose connections act as one user under RLS for good (set once per connection): the
  * hand-written baseline pays for RLS like a procedure, but not for a transaction per call.
+ * `pipeline: false` for our adapter, whose Envelope pg allows only outside its pipeline mode.
  */
-export function userSessionPool(ownerUrl: string, userId: string, size: number): pg.Pool {
-  const pool = rawPool(ownerUrl, size);
+export function userSessionPool(ownerUrl: string, userId: string, size: number, pipeline = true): pg.Pool {
+  const pool = rawPool(ownerUrl, size, pipeline);
   pool.on('connect', (c) => void c.query(`select set_config('role', 'app_request', false), set_config('app.user_id', $1, false)`, [userId]));
   return pool;
 }

@@ -1,6 +1,7 @@
 /**
  * The adapters PgTyped's generated `run(params, connection)` calls: over a procedure's
- * transaction (an Envelope, src/db/envelope.ts), or over a pg client (the CLIs, maintenance).
+ * transaction (an Envelope, src/db/envelope.ts), or over a pg client (the CLIs, maintenance),
+ * where each query is an Envelope of its own: [statement, Sync], in one write.
  * Each query is a NAMED prepared statement (parsed and planned once per connection; an unnamed
  * statement is parsed on every call) and result columns become the camelCase keys that
  * PgTyped's `camelCaseColumnNames` declares, each row built once from the array row.
@@ -8,7 +9,7 @@
 import type { IDatabaseConnection } from '@pgtyped/runtime';
 import { camelCase } from 'camel-case';
 import type pg from 'pg';
-import { statementName, type Envelope } from './envelope.js';
+import { Envelope, statementName } from './envelope.js';
 
 const fieldKeys = new Map<string, string>();
 
@@ -22,8 +23,6 @@ function resultKey(column: string): string {
   }
   return key;
 }
-
-export type Queryable = Pick<pg.ClientBase, 'query'>;
 
 export function toObjects(fields: ReadonlyArray<{ name: string }>, rows: unknown[][]): Record<string, unknown>[] {
   const keys = fields.map((field) => resultKey(field.name));
@@ -44,16 +43,33 @@ export function envelopeConnection(envelope: Envelope, deferred = false): IDatab
   };
 }
 
-export function pgTypedConnection(client: Queryable, namedStatements: boolean): IDatabaseConnection {
+/**
+ * Queries on a checked-out client, each sent as its own Envelope: Bind/Execute and a Sync in
+ * one write, without the Describe pg's own query sends every time once the statement's columns
+ * are known. Outside a BEGIN block each is its own transaction (autocommit); inside one, the
+ * Sync leaves the block open and a failed statement leaves it failed, as with client.query().
+ * A client in pg's pipeline mode (db:seed --scale) takes pg's own queries instead: pg refuses
+ * an Envelope there.
+ */
+export function pgTypedConnection(client: pg.ClientBase, namedStatements: boolean): IDatabaseConnection {
+  if ((client as pg.ClientBase & { pipeline?: boolean }).pipeline) {
+    return {
+      async query(text: string, values: unknown[]) {
+        const result = await client.query<unknown[]>({ text, values, rowMode: 'array', ...(namedStatements ? { name: statementName(text) } : {}) });
+        return { rows: toObjects(result.fields, result.rows), rowCount: result.rowCount ?? result.rows.length };
+      },
+    };
+  }
   return {
     async query(text: string, values: unknown[]) {
-      const result = await client.query<unknown[]>({
-        text,
-        values,
-        rowMode: 'array',
-        ...(namedStatements ? { name: statementName(text) } : {}),
-      });
-      return { rows: toObjects(result.fields, result.rows), rowCount: result.rowCount ?? result.rows.length };
+      const envelope = new Envelope({ namedStatements, idleTimeoutMs: 0 });
+      envelope.start(client);
+      const statement = envelope.query(text, values);
+      const ended = envelope.end();
+      ended.catch(() => {});
+      const result = await statement;
+      await ended;
+      return { rows: toObjects(result.fields, result.rows), rowCount: result.rowCount };
     },
   };
 }
