@@ -166,7 +166,7 @@ describe('README "First run", run as written', () => {
     // npm, interrupted like the server, ends by the signal as it does for any Ctrl-C; the server's own exit code is in its line.
     await server.exited;
     expect(server.child.exitCode === 0 || server.child.signalCode === 'SIGINT', `npm ended with ${server.child.exitCode ?? server.child.signalCode}`).toBe(true);
-    // tsx and the server are in npm's process group; npm may end before the server has drained,
+    // The server (node with tsx's loader) is in npm's process group; npm may end before it has drained,
     // so wait for the whole group to be gone, then read the server's last line.
     for (let i = 0; ; i++) {
       try {
