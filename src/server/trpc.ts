@@ -386,6 +386,20 @@ function readConnection(ctx: Context, read: ReadConnection, tokenHash: Buffer | 
 /** Read connections of the requests whose query procedures started in this tick. */
 const sharedReads = new WeakMap<RequestInfo, Promise<ReadConnection>>();
 
+/** The read connections opened in this tick, no longer shared once it is over (one timer for all of them). */
+let openedThisTick: Array<[RequestInfo, Promise<ReadConnection>]> = [];
+
+function closeAfterThisTick(request: RequestInfo, opened: Promise<ReadConnection>): void {
+  if (openedThisTick.length === 0) {
+    setImmediate(() => {
+      const opened = openedThisTick;
+      openedThisTick = [];
+      for (const [request, read] of opened) if (sharedReads.get(request) === read) sharedReads.delete(request);
+    });
+  }
+  openedThisTick.push([request, opened]);
+}
+
 async function openRead(ctx: Context, tokenHash: Buffer | null, guess: SessionUser | null | undefined): Promise<ReadConnection> {
   // A read goes to a replica that has replayed what this client last saw; else to the primary.
   const leased = await leaseFrom(ctx, ctx.replicas?.poolFor(ctx.request.minLsn) ?? ctx.pool);
@@ -433,9 +447,7 @@ async function runQuery<R extends Outcome>(ctx: Context, proceed: Proceed<R>, to
     if (!alone) {
       // Only the procedures that start together (the calls of one batch) share it.
       sharedReads.set(ctx.request, opened);
-      setImmediate(() => {
-        if (sharedReads.get(ctx.request) === opened) sharedReads.delete(ctx.request);
-      });
+      closeAfterThisTick(ctx.request, opened);
     }
   }
   let read = await opening;
