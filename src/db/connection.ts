@@ -9,7 +9,7 @@
 import type { IDatabaseConnection } from '@pgtyped/runtime';
 import { camelCase } from 'camel-case';
 import type pg from 'pg';
-import { Envelope, statementName } from './envelope.js';
+import { Envelope, StatementSkipped, statementName } from './envelope.js';
 
 const fieldKeys = new Map<string, string>();
 
@@ -67,9 +67,14 @@ export function pgTypedConnection(client: pg.ClientBase, namedStatements: boolea
       const statement = envelope.query(text, values);
       const ended = envelope.end();
       ended.catch(() => {});
-      const result = await statement;
-      await ended;
-      return { rows: toObjects(result.fields, result.rows), rowCount: result.rowCount };
+      try {
+        const result = await statement;
+        await ended;
+        return { rows: toObjects(result.fields, result.rows), rowCount: result.rowCount };
+      } catch (err) {
+        // Alone in its Envelope, a statement "skipped" never ran: the client's own failure is the error.
+        throw err instanceof StatementSkipped ? err.failure : err;
+      }
     },
   };
 }

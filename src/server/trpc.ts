@@ -215,10 +215,22 @@ const START_REQUEST_PARAMS = START_REQUEST.mapping.map((p) => {
   return p.name as keyof IStartRequestParams;
 });
 
-/** Queues the request setup (sql/core/request.sql, StartRequest) as the transaction's first statement. */
+/**
+ * Queues the request setup (sql/core/request.sql, StartRequest) as the transaction's first
+ * statement. Its one row proves that every setting was made, the role last: without it the
+ * statements behind it would run as the owner, so anything else fails the request.
+ */
 function queueSetup(envelope: Envelope, params: IStartRequestParams, deferred = false): Promise<IStartRequestResult | undefined> {
   const values = START_REQUEST_PARAMS.map((name) => params[name]);
-  return envelope.query(START_REQUEST.query, values, deferred).then((result) => toObjects(result.fields, result.rows)[0] as IStartRequestResult | undefined);
+  // Six app.* settings and the role, and transaction_read_only for a query procedure.
+  const settings = params.readOnly ? 8 : 7;
+  return envelope.query(START_REQUEST.query, values, deferred).then((result) => {
+    const rows = toObjects(result.fields, result.rows) as unknown as IStartRequestResult[];
+    if (rows.length !== 1 || rows[0]!.settings !== settings) {
+      throw new Error(`request setup: expected one row with ${settings} settings made, got ${rows.length} row(s) (${rows[0]?.settings ?? '-'} settings)`);
+    }
+    return rows[0];
+  });
 }
 
 /** Who the setup found; remembered as the token's guess for its next request. */
@@ -357,8 +369,9 @@ function sendBatch(ctx: Context, read: ReadConnection, tokenHash: Buffer | null)
   );
   setup.catch(() => {});
   for (const statement of statements) {
-    envelope.query(statement.text, statement.values).then(
-      (result) => statement.resolve({ rows: toObjects(result.fields, result.rows), rowCount: result.rowCount }),
+    // Answered only once the setup has proved itself (it always answers first).
+    Promise.all([setup, envelope.query(statement.text, statement.values)]).then(
+      ([, result]) => statement.resolve({ rows: toObjects(result.fields, result.rows), rowCount: result.rowCount }),
       statement.reject,
     );
   }
@@ -554,13 +567,13 @@ export const adminProcedure = t.procedure.use(transaction('admin'));
 /**
  * Counts the request against rate limits before its transaction opens (see rate-limit.ts);
  * the rules may use the request context and the raw, not yet validated, input. `access` as
- * for the procedures above: 'user' for authedProcedure's check.
+ * for the procedures above: 'anyone' (publicProcedure), 'user' (authedProcedure's check).
  */
-export function rateLimitedProcedure<A extends Access = 'anyone'>(rules: (ctx: Context, rawInput: unknown) => RateRule[], access?: A) {
+export function rateLimitedProcedure<A extends Access>(rules: (ctx: Context, rawInput: unknown) => RateRule[], access: A) {
   return t.procedure
     .use(async ({ ctx, next, getRawInput }) => {
       await hitRateLimits(ctx, rules(ctx, await getRawInput()));
       return next();
     })
-    .use(transaction(access ?? ('anyone' as A)));
+    .use(transaction(access));
 }

@@ -48,6 +48,35 @@ describe('the procedure transaction wrapper', () => {
     expect(await app.probe({ token: admin.token }).adminOnly()).toBe(admin.id);
   });
 
+  it('refuses mutations the same way, before they run, and re-verifies a refusal made from an out-of-date session', async () => {
+    const user = await app.newUser();
+    const admin = await app.newAdmin();
+    const bio = async (id: string) => (await app.sql('select bio from core.users where id = $1', [id])).rows[0]?.bio as string | null;
+    expect(await codeOf(app.probe().signedInWrite())).toBe('UNAUTHORIZED');
+    expect(await codeOf(app.probe().adminWrite())).toBe('UNAUTHORIZED');
+    expect(await codeOf(app.probe({ token: user.token }).adminWrite())).toBe('FORBIDDEN');
+    expect(await bio(user.id)).toBeNull();
+    expect(await app.probe({ token: user.token }).signedInWrite()).toBe(user.id);
+    expect(await bio(user.id)).toBe('signedInWrite');
+    expect(await app.probe({ token: admin.token }).adminWrite()).toBe(admin.id);
+    expect(await bio(admin.id)).toBe('adminWrite');
+    // The server remembers the user as a plain user; promoted since, the call is redone and runs.
+    await app.sqlAsAdmin(`update core.users set role = 'admin' where id = $1`, [user.id]);
+    expect(await app.probe({ token: user.token }).adminWrite()).toBe(user.id);
+    expect(await bio(user.id)).toBe('adminWrite');
+    await app.sqlAsAdmin(`update core.users set role = 'user', bio = null where id = $1`, [user.id]);
+    expect(await codeOf(app.probe({ token: user.token }).adminWrite())).toBe('FORBIDDEN');
+    expect(await bio(user.id)).toBeNull();
+  });
+
+  it('runs a request whose token matches no session as app_request with no user, in queries and mutations alike', async () => {
+    const unknown = app.probe({ token: 'a-token-nobody-was-given' });
+    const who = `select current_user, core.current_user_id() as user_id`;
+    expect(await rowsAs(unknown, who)).toEqual([{ currentUser: 'app_request', userId: null }]);
+    const [rows] = (await unknown.sqlQuery([{ text: who }])) as [Array<Record<string, unknown>>];
+    expect(rows).toEqual([{ currentUser: 'app_request', userId: null }]);
+  });
+
   it('leaves nothing behind for the next transaction on the same connection', async () => {
     const user = await app.newUser();
     // One connection, so the second request must reuse the first one's.

@@ -29,6 +29,15 @@ export const probeRouter = router({
   whoami: publicProcedure.query(({ ctx }) => ctx.user),
   signedIn: authedProcedure.query(({ ctx }) => ctx.user.id),
   adminOnly: adminProcedure.query(({ ctx }) => ctx.user.id),
+  /** Mutations that mark the caller's profile, to see that a refused one never ran. */
+  signedInWrite: authedProcedure.mutation(async ({ ctx }) => {
+    await ctx.db.query(`update core.users set bio = 'signedInWrite' where id = $1`, [ctx.user.id]);
+    return ctx.user.id;
+  }),
+  adminWrite: adminProcedure.mutation(async ({ ctx }) => {
+    await ctx.db.query(`update core.users set bio = 'adminWrite' where id = $1`, [ctx.user.id]);
+    return ctx.user.id;
+  }),
 });
 
 /** The rows of a single statement run as the caller. */

@@ -52,7 +52,7 @@ const registerInput = z
 /** Registration is throttled per client ip: a fixed window, counted before the input is checked. */
 const registerProcedure = rateLimitedProcedure((ctx) => [
   { endpoint: 'auth.register', subject: `ip:${ctx.request.clientIp}`, limit: ctx.config.REGISTER_LIMIT_PER_IP, windowSeconds: ctx.config.REGISTER_LIMIT_WINDOW_SECONDS },
-]);
+], 'anyone');
 
 const loginInput = z.object({ email: emailInput, password: z.string().min(1).max(1024) });
 
@@ -65,7 +65,7 @@ const loginProcedure = rateLimitedProcedure((ctx, raw) => {
     rules.push({ endpoint: 'auth.login', subject: `email:${email.data.toLowerCase()}`, limit: ctx.config.LOGIN_LIMIT_PER_EMAIL, windowSeconds: window });
   }
   return rules;
-});
+}, 'anyone');
 
 export const authRouter = router({
   /** Creates an account (role user, status ACTIVE; username optional). Log in afterwards to get a token. Throttled per ip. */
