@@ -89,16 +89,8 @@ function procedureLabel(metrics: Metrics, path: string): string {
 /**
  * Records one procedure call: its path, type (query, mutation, subscription), outcome ('ok' or
  * the tRPC error code) and duration in seconds. A no-op without metrics (createCaller in tests).
- * Called by the first middleware of every procedure in src/server/trpc.ts, so that the time
- * includes the rate limits and the transaction, and the outcome is the code after mapping:
- *
- *   const timed = t.middleware(async ({ ctx, path, type, next }) => {
- *     const started = performance.now();
- *     const result = await next();
- *     observeProcedure(ctx.metrics, path, type, result.ok ? 'ok' : result.error.code, (performance.now() - started) / 1000);
- *     return result;
- *   });
- *   export const publicProcedure = t.procedure.use(timed).use(transaction);  // rateLimitedProcedure: t.procedure.use(timed).use(...)
+ * Called by the transaction middleware of every procedure in src/server/trpc.ts with the time
+ * of its transaction (redone ones included) and the outcome's code after mapping.
  */
 export function observeProcedure(metrics: Metrics | undefined, path: string, type: string, outcome: string, seconds: number): void {
   if (!metrics) return;

@@ -132,7 +132,7 @@ export function failAfterCommit(error: TRPCError): TRPCError {
 /**
  * The session each bearer token resolved to when last verified, keyed by the token's hash.
  * Only a guess that saves a round trip: the request sends its first query right behind the
- * setup, and core.begin_request refuses the whole transaction if the token no longer
+ * setup, and StartRequest refuses the whole transaction if the token no longer
  * resolves to that session and role (revoked, expired, suspended, role changed); the request
  * is then run again the slow way. Bounded in size and age.
  */
