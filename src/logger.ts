@@ -40,7 +40,8 @@ export function redactPaths(keys: readonly string[]): string[] {
 
 /**
  * The process logger. `extraRedactKeys` adds a deployment's own sensitive keys to
- * REDACTED_KEYS; `destination` is where lines go (stdout by default; tests capture them).
+ * REDACTED_KEYS; `destination` is where lines go (stdout, written synchronously, by default;
+ * tests capture them).
  */
 export function createLogger(config: Pick<Config, 'LOG_LEVEL'>, options: { extraRedactKeys?: readonly string[]; destination?: DestinationStream } = {}): Logger {
   const opts = {
@@ -51,5 +52,8 @@ export function createLogger(config: Pick<Config, 'LOG_LEVEL'>, options: { extra
       censor: '[redacted]',
     },
   };
-  return options.destination ? pino(opts, options.destination) : pino(opts);
+  // stdout written synchronously: pino's default writes asynchronously and, at process.exit, flushes
+  // what it buffered before a write still in flight, so the last lines (a fatal error, "stopped")
+  // could come out in the wrong order or not at all.
+  return pino(opts, options.destination ?? pino.destination({ dest: 1, sync: true }));
 }

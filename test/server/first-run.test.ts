@@ -75,7 +75,7 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{
 
 const section = firstRunSection();
 const steps = stepsOf(section);
-let server: { child: ChildProcess; url: string; output: () => string; exited: Promise<number | null> };
+let server: { child: ChildProcess; url: string; output: () => string; exited: Promise<number | null>; closed: Promise<unknown> };
 
 /** `npm start`, in a process group of its own (for Ctrl-C); resolves once it serves. */
 function npmStart(): Promise<typeof server> {
@@ -86,12 +86,14 @@ function npmStart(): Promise<typeof server> {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // Every process that holds the output pipes (npm, sh, the server) has closed them, and all they wrote has been read.
+  const closed = new Promise((resolve) => child.once('close', resolve));
   let output = '';
   return new Promise((resolve, reject) => {
     child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       const serving = /"url":"(http:[^"]+)\/trpc","msg":"serving"/.exec(output);
-      if (serving) resolve({ child, url: serving[1]!, output: () => output, exited });
+      if (serving) resolve({ child, url: serving[1]!, output: () => output, exited, closed });
     });
     child.stderr!.on('data', (chunk: Buffer) => void (output += chunk.toString()));
     void exited.then((code) => reject(new Error(`npm start exited with ${code} before serving:\n${output}`)));
@@ -167,7 +169,8 @@ describe('README "First run", run as written', () => {
     await server.exited;
     expect(server.child.exitCode === 0 || server.child.signalCode === 'SIGINT', `npm ended with ${server.child.exitCode ?? server.child.signalCode}`).toBe(true);
     // The server (node with tsx's loader) is in npm's process group; npm may end before it has drained,
-    // so wait for the whole group to be gone, then read the server's last line.
+    // so wait for the whole group to be gone, then for its output pipes to be read to their end (a
+    // fixed pause was not enough on a loaded machine: the timer could fire before the last line was read).
     for (let i = 0; ; i++) {
       try {
         process.kill(-pid, 0);
@@ -178,7 +181,7 @@ describe('README "First run", run as written', () => {
       expect(i, 'processes of the group still running 10 s after npm exited').toBeLessThan(500);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await server.closed;
     const lines = server.output().trimEnd().split('\n');
     expect(lines.at(-1)).toMatch(abridged(shown!));
   }, 30_000);
