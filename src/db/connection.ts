@@ -9,7 +9,7 @@
 import type { IDatabaseConnection } from '@pgtyped/runtime';
 import { camelCase } from 'camel-case';
 import type pg from 'pg';
-import { Envelope, StatementSkipped, statementName } from './envelope.js';
+import { Envelope, statementName } from './envelope.js';
 
 const fieldKeys = new Map<string, string>();
 
@@ -64,17 +64,12 @@ export function pgTypedConnection(client: pg.ClientBase, namedStatements: boolea
     async query(text: string, values: unknown[]) {
       const envelope = new Envelope({ namedStatements, idleTimeoutMs: 0 });
       envelope.start(client);
-      const statement = envelope.query(text, values);
+      const result = envelopeConnection(envelope).query(text, values);
       const ended = envelope.end();
       ended.catch(() => {});
-      try {
-        const result = await statement;
-        await ended;
-        return { rows: toObjects(result.fields, result.rows), rowCount: result.rowCount };
-      } catch (err) {
-        // Alone in its Envelope, a statement "skipped" never ran: the client's own failure is the error.
-        throw err instanceof StatementSkipped ? err.failure : err;
-      }
+      const rows = await result;
+      await ended;
+      return rows;
     },
   };
 }

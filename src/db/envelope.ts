@@ -360,10 +360,12 @@ export class Envelope {
     this.clearIdle();
     const first = this.failure === undefined;
     this.failure ??= err;
-    const [current, ...rest] = this.sent.splice(0);
+    // The error is the statement's in flight, else (the connection failed before anything was
+    // written) the first one waiting's; the statements behind it were skipped.
+    const current = this.sent.shift() ?? this.pending.shift();
     if (current) current.reject(err);
     else if (first) this.undelivered = true;
-    for (const statement of [...rest, ...this.pending.splice(0)]) statement.reject(new StatementSkipped(err));
+    for (const statement of [...this.sent.splice(0), ...this.pending.splice(0)]) statement.reject(new StatementSkipped(err));
     this.parsing.length = 0;
     if (!first) return;
     if (!isStatementError(err) || !this.connection) {

@@ -220,7 +220,7 @@ const START_REQUEST_PARAMS = START_REQUEST.mapping.map((p) => {
  * statement. Its one row proves that every setting was made, the role last: without it the
  * statements behind it would run as the owner, so anything else fails the request.
  */
-function queueSetup(envelope: Envelope, params: IStartRequestParams, deferred = false): Promise<IStartRequestResult | undefined> {
+function queueSetup(envelope: Envelope, params: IStartRequestParams, deferred = false): Promise<IStartRequestResult> {
   const values = START_REQUEST_PARAMS.map((name) => params[name]);
   // Six app.* settings and the role, and transaction_read_only for a query procedure.
   const settings = params.readOnly ? 8 : 7;
@@ -229,13 +229,13 @@ function queueSetup(envelope: Envelope, params: IStartRequestParams, deferred = 
     if (rows.length !== 1 || rows[0]!.settings !== settings) {
       throw new Error(`request setup: expected one row with ${settings} settings made, got ${rows.length} row(s) (${rows[0]?.settings ?? '-'} settings)`);
     }
-    return rows[0];
+    return rows[0]!;
   });
 }
 
 /** Who the setup found; remembered as the token's guess for its next request. */
-function sessionUser(row: { userId: string | null; userRole: string | null; sessionId: string | null } | undefined, tokenHash: Buffer | null): SessionUser | null {
-  const user = row?.userId && row.userRole && row.sessionId ? { id: row.userId, role: row.userRole, sessionId: row.sessionId } : null;
+function sessionUser(row: IStartRequestResult, tokenHash: Buffer | null): SessionUser | null {
+  const user = row.userId && row.userRole && row.sessionId ? { id: row.userId, role: row.userRole, sessionId: row.sessionId } : null;
   if (user && tokenHash) rememberSession(tokenHash.toString('base64'), user);
   return user;
 }
@@ -396,21 +396,15 @@ function readConnection(ctx: Context, read: ReadConnection, tokenHash: Buffer | 
   };
 }
 
-/** Read connections of the requests whose query procedures started in this tick. */
-const sharedReads = new WeakMap<RequestInfo, Promise<ReadConnection>>();
+/**
+ * Read connections of the requests whose query procedures started in this tick; emptied once
+ * the tick is over (one timer for all of them).
+ */
+const sharedReads = new Map<RequestInfo, Promise<ReadConnection>>();
 
-/** The read connections opened in this tick, no longer shared once it is over (one timer for all of them). */
-let openedThisTick: Array<[RequestInfo, Promise<ReadConnection>]> = [];
-
-function closeAfterThisTick(request: RequestInfo, opened: Promise<ReadConnection>): void {
-  if (openedThisTick.length === 0) {
-    setImmediate(() => {
-      const opened = openedThisTick;
-      openedThisTick = [];
-      for (const [request, read] of opened) if (sharedReads.get(request) === read) sharedReads.delete(request);
-    });
-  }
-  openedThisTick.push([request, opened]);
+function shareForThisTick(request: RequestInfo, opened: Promise<ReadConnection>): void {
+  if (sharedReads.size === 0) setImmediate(() => sharedReads.clear());
+  sharedReads.set(request, opened);
 }
 
 async function openRead(ctx: Context, tokenHash: Buffer | null, guess: SessionUser | null | undefined): Promise<ReadConnection> {
@@ -459,8 +453,7 @@ async function runQuery<R extends Outcome>(ctx: Context, proceed: Proceed<R>, to
     opening = opened;
     if (!alone) {
       // Only the procedures that start together (the calls of one batch) share it.
-      sharedReads.set(ctx.request, opened);
-      closeAfterThisTick(ctx.request, opened);
+      shareForThisTick(ctx.request, opened);
     }
   }
   let read = await opening;

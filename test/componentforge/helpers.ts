@@ -19,7 +19,7 @@ export async function countQueries<T>(fn: () => Promise<T>): Promise<{ result: T
       .filter(([arg]) => {
         if (arg instanceof Envelope) return false;
         const text = typeof arg === 'string' ? arg : (arg as { text?: string }).text ?? '';
-        return !/^(begin|commit|rollback)\b/i.test(text.trim()) && !text.includes('core.begin_request') && !text.includes('core.live_sessions') && !text.includes("set_config('role', 'app_request', true)");
+        return !/^(begin|commit|rollback)\b/i.test(text.trim()) && !text.includes('core.begin_request') && !text.includes('core.live_sessions');
       }).length;
     return { result, queries };
   } finally {

@@ -90,6 +90,17 @@ describe('an Envelope', () => {
     expect(again.rows[0]?.[0]).toBe('7');
   });
 
+  it('gives a client that failed before anything was written its own error on the first statement, "skipped" on the rest', async () => {
+    await client.end();
+    const e = envelope();
+    const first = e.query('select 1');
+    const behind = e.query('select 2');
+    await expect(first).rejects.toThrow(/not queryable/);
+    await expect(first).rejects.not.toBeInstanceOf(StatementSkipped);
+    await expect(behind).rejects.toBeInstanceOf(StatementSkipped);
+    await expect(e.end()).rejects.toThrow(/not queryable/);
+  });
+
   it('works with unnamed statements (behind a transaction pooler)', async () => {
     const e = envelope(0, false);
     const [a, b] = await Promise.all([e.query('select $1::text as a', ['x']), e.query('select $1::int * 2 as b', [21])]);
