@@ -3,7 +3,7 @@
  * DATABASE_URL if set, else an embedded server in a scratch folder, started DURABLE (fsync,
  * synchronous_commit and full_page_writes on, as `npm start` runs it) — printed as medians and
  * ratios against raw `pg` and the named peers, after the server settings they ran under.
- * Sections: request-path, http, replica, copy, chunks, conversations, verificai, scraper (default: all).
+ * Sections: request-path, setup-cost, http, replica, copy, chunks, conversations, verificai, scraper (default: all).
  * Never part of `npm test`.
  */
 import { randomBytes } from 'node:crypto';
@@ -20,6 +20,7 @@ import type { Services } from '../src/server/context.js';
 import { printTable, type BenchDatabase } from './measure.js';
 import { benchHttp } from './http.js';
 import { benchRequestPath } from './request-path.js';
+import { benchSetupCost } from './setup-cost.js';
 import { benchChunkInsert } from './chunk-insert.js';
 import { benchCopy } from './copy.js';
 import { benchReplica } from './replica.js';
@@ -58,7 +59,7 @@ async function printSettings(url: string): Promise<void> {
   }
 }
 
-const SECTIONS = ['request-path', 'http', 'replica', 'copy', 'chunks', 'conversations', 'verificai', 'scraper'] as const;
+const SECTIONS = ['request-path', 'setup-cost', 'http', 'replica', 'copy', 'chunks', 'conversations', 'verificai', 'scraper'] as const;
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
@@ -78,6 +79,10 @@ async function main(): Promise<void> {
     console.log(`bench: node ${process.version}, ${os.cpus().length} cores, ${process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded PostgreSQL (durable)'}`);
     await printSettings(db.ownerUrl);
     if (runs('request-path')) printTable('Request path (ratios against a bare named point query as the user)', await benchRequestPath(db, services));
+    if (runs('setup-cost')) {
+      const results = await benchSetupCost(db, services);
+      if (results.length) printTable('Server side of a query procedure: pgbench (C, prepared, 4 clients), ratios against the bare point select as the user', results);
+    }
     if (runs('http')) printTable('HTTP, autocannon c=32 in its own process (ratios: auth.me against tRPC + pg; batched calls against raw node:http + pg)', await benchHttp(db, services));
     if (runs('replica')) printTable('Read replica: auth.me reads, 16 in flight, primary with one streaming replica against the primary alone; replica lag under 8 writers', await benchReplica(log));
     if (runs('copy')) printTable('Trigger cost of a bulk path: COPY of 20,000 chunks, committed (ratio against the trigger-less twin; as the superuser, so RLS is not counted)', await benchCopy(db));
