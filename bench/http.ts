@@ -21,7 +21,7 @@ import superjson from 'superjson';
 import { createPool } from '../src/db/pool.js';
 import type { Services } from '../src/server/context.js';
 import { createHttpServer } from '../src/server/http.js';
-import { median, type BenchDatabase, type Result } from './measure.js';
+import { interleavedMedians, type BenchDatabase, type Result } from './measure.js';
 import { POINT_SELECT, closeRawPool, newUser, userSessionPool } from './support.js';
 
 const AUTOCANNON = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../node_modules/autocannon/autocannon.js');
@@ -56,14 +56,7 @@ async function cannon(load: Load, seconds: number): Promise<number> {
 /** Interleaved rounds (the order rotates), a short warm-up first; the median of each. */
 async function compareLoads(loads: Load[]): Promise<number[]> {
   for (const load of loads) await cannon(load, 1);
-  const rates = loads.map(() => [] as number[]);
-  for (let round = 0; round < ROUNDS; round++) {
-    for (let k = 0; k < loads.length; k++) {
-      const i = (k + round) % loads.length;
-      rates[i]!.push(await cannon(loads[i]!, SECONDS));
-    }
-  }
-  return rates.map(median);
+  return interleavedMedians(loads.length, ROUNDS, (i) => cannon(loads[i]!, SECONDS));
 }
 
 export async function benchHttp(db: BenchDatabase, services: Services): Promise<Result[]> {

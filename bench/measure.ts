@@ -54,17 +54,24 @@ export interface Variant {
  * variant is the baseline of the ratios.
  */
 export async function compareRates(variants: Variant[], n: number, rounds = 7): Promise<Result[]> {
-  const rates = variants.map(() => [] as number[]);
   for (const v of variants) await opsPerSecond(Math.max(50, Math.floor(n / 5)), v.fn, v.concurrency ?? 1, 1);
+  const medians = await interleavedMedians(variants.length, rounds, (i) => opsPerSecond(n, variants[i]!.fn, variants[i]!.concurrency ?? 1, 1));
+  return variants.map((v, i) => ({ name: v.name, value: medians[i]!, unit: 'ops/s', baseline: medians[0]! }));
+}
+
+/**
+ * `measure(i)` for each of `count` variants in `rounds` interleaved rounds, the order rotating
+ * each round so that drift in machine load hits them all alike; the median of each.
+ */
+export async function interleavedMedians(count: number, rounds: number, measure: (i: number) => Promise<number>): Promise<number[]> {
+  const rates = Array.from({ length: count }, () => [] as number[]);
   for (let round = 0; round < rounds; round++) {
-    for (let k = 0; k < variants.length; k++) {
-      const i = (k + round) % variants.length;
-      const v = variants[i]!;
-      rates[i]!.push(await opsPerSecond(n, v.fn, v.concurrency ?? 1, 1));
+    for (let k = 0; k < count; k++) {
+      const i = (k + round) % count;
+      rates[i]!.push(await measure(i));
     }
   }
-  const medians = rates.map(median);
-  return variants.map((v, i) => ({ name: v.name, value: medians[i]!, unit: 'ops/s', baseline: medians[0]! }));
+  return rates.map(median);
 }
 
 /** Median duration in milliseconds of `runs` calls, after one warm-up call. */

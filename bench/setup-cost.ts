@@ -16,12 +16,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { ParameterTransform, processSQLQueryIR } from '@pgtyped/runtime';
 import pg from 'pg';
 import { hashToken } from '../src/auth/tokens.js';
 import type { Services } from '../src/server/context.js';
-import { startRequest } from '../sql/core/request.queries.js';
-import { median, type BenchDatabase, type Result } from './measure.js';
+import { START_REQUEST, START_REQUEST_PARAMS } from '../src/server/trpc.js';
+import type { IStartRequestParams } from '../sql/core/request.queries.js';
+import { interleavedMedians, type BenchDatabase, type Result } from './measure.js';
 import { POINT_SELECT, newUser } from './support.js';
 
 const SECONDS = 5;
@@ -59,25 +59,12 @@ export async function benchSetupCost(db: BenchDatabase, services: Services): Pro
   const tokenHash = hashToken(token);
 
   // The session the server would guess for this token (what it passes once it has seen it).
-  const setup = processSQLQueryIR(startRequest['queryIR']);
-  const names = setup.mapping.map((p) => {
-    if (p.type !== ParameterTransform.Scalar) throw new Error(`setup-cost: StartRequest parameter ${p.name} is not a scalar`);
-    return p.name;
-  });
-  const params: Record<string, unknown> = {
-    tokenHash,
-    clientIp: '127.0.0.1',
-    userAgent: 'bench',
-    requestId: 'bench',
-    readOnly: true,
-    expectedSessionId: null,
-    expectedRole: null,
-  };
+  const params: IStartRequestParams = { tokenHash, clientIp: '127.0.0.1', userAgent: 'bench', requestId: 'bench', readOnly: true, expectedSessionId: null, expectedRole: null };
   const client = new pg.Client({ connectionString: db.ownerUrl });
   await client.connect();
   try {
     await client.query('begin');
-    const { rows } = await client.query(setup.query, names.map((name) => params[name]));
+    const { rows } = await client.query(START_REQUEST.query, START_REQUEST_PARAMS.map((name) => params[name]));
     await client.query('rollback');
     params.expectedSessionId = rows[0].session_id;
     params.expectedRole = rows[0].user_role;
@@ -86,46 +73,43 @@ export async function benchSetupCost(db: BenchDatabase, services: Services): Pro
     await client.end();
   }
 
-  const pointSelect = pgbenchCommand(POINT_SELECT.replace('$1', '$1::uuid'));
+  // Every script reads :uid (the user); StartRequest's own parameters are :p1, :p2, ...
+  const pointSelect = pgbenchCommand(POINT_SELECT).replace(':p1', ':uid::uuid');
   const settings =
-    "select num_nonnulls(set_config('app.user_id', :p1, true), set_config('app.user_role', 'user', true), set_config('app.session_id', :p2, true), " +
+    "select num_nonnulls(set_config('app.user_id', :uid, true), set_config('app.user_role', 'user', true), set_config('app.session_id', :p1, true), " +
     "set_config('app.client_ip', '127.0.0.1', true), set_config('app.user_agent', 'bench', true), set_config('app.request_id', 'bench', true), " +
     "set_config('transaction_read_only', 'on', true), set_config('role', 'app_request', true))";
-  const pipeline = (first: string) => `\\startpipeline\n${first};\n${pointSelect.replace(/:p1\b/, ':uid')};\n\\endpipeline\n`;
+  const pipeline = (first: string) => `\\startpipeline\n${first};\n${pointSelect};\n\\endpipeline\n`;
 
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'setup-cost-'));
-  const scripts: Array<{ name: string; file: string; body: string; url: string; env?: Record<string, string>; vars: unknown[] }> = [
+  const scripts: Array<{ name: string; file: string; body: string; env?: Record<string, string>; vars: unknown[] }> = [
     {
       name: 'point select as the user (session in app_request, app.user_id set)',
       file: 'point.sql',
       body: `${pointSelect};\n`,
-      url: db.ownerUrl,
       env: { PGOPTIONS: `-c role=app_request -c app.user_id=${userId}` },
-      vars: [userId],
+      vars: [],
     },
     {
       name: '[settings and role given, point select] in one pipeline',
       file: 'settings.sql',
       body: pipeline(settings),
-      url: db.ownerUrl,
-      vars: [userId, params.expectedSessionId],
+      vars: [params.expectedSessionId],
     },
     {
       name: '[StartRequest, point select] in one pipeline: a query procedure',
       file: 'start-request.sql',
-      body: pipeline(pgbenchCommand(setup.query)),
-      url: db.ownerUrl,
-      vars: names.map((name) => (name === 'tokenHash' ? `\\x${tokenHash.toString('hex')}` : params[name])),
+      body: pipeline(pgbenchCommand(START_REQUEST.query)),
+      vars: START_REQUEST_PARAMS.map((name) => (name === 'tokenHash' ? `\\x${tokenHash.toString('hex')}` : params[name])),
     },
   ];
   try {
     for (const s of scripts) await writeFile(path.join(scratch, s.file), s.body);
     const run = async (s: (typeof scripts)[number], seconds: number): Promise<number> => {
-      const defines = s.vars.flatMap((v, i) => ['-D', `p${i + 1}=${String(v)}`]);
-      if (s.file !== 'point.sql') defines.push('-D', `uid=${userId}`);
+      const defines = ['-D', `uid=${userId}`, ...s.vars.flatMap((v, i) => ['-D', `p${i + 1}=${String(v)}`])];
       const { stdout } = await promisify(execFile)(
         pgbench,
-        ['-n', '-M', 'prepared', '-c', '4', '-j', '2', '-T', String(seconds), ...defines, '-f', path.join(scratch, s.file), s.url],
+        ['-n', '-M', 'prepared', '-c', '4', '-j', '2', '-T', String(seconds), ...defines, '-f', path.join(scratch, s.file), db.ownerUrl],
         { env: { ...process.env, ...s.env }, maxBuffer: 1 << 20 },
       );
       const failed = /number of failed transactions: (\d+)/.exec(stdout);
@@ -135,14 +119,7 @@ export async function benchSetupCost(db: BenchDatabase, services: Services): Pro
       return Number(tps[1]);
     };
     for (const s of scripts) await run(s, 1);
-    const rates = scripts.map(() => [] as number[]);
-    for (let round = 0; round < ROUNDS; round++) {
-      for (let k = 0; k < scripts.length; k++) {
-        const i = (k + round) % scripts.length;
-        rates[i]!.push(await run(scripts[i]!, SECONDS));
-      }
-    }
-    const medians = rates.map(median);
+    const medians = await interleavedMedians(scripts.length, ROUNDS, (i) => run(scripts[i]!, SECONDS));
     return scripts.map((s, i) => ({ name: s.name, value: medians[i]!, unit: 'tps', baseline: medians[0]! }));
   } finally {
     await rm(scratch, { recursive: true, force: true });

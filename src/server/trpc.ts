@@ -208,9 +208,10 @@ function setupParams(ctx: Context, tokenHash: Buffer | null, expected: SessionUs
 /**
  * StartRequest's text and parameter order, taken from the generated query once: every request
  * then sends the same string, whose statement name is found without hashing its 1.5 kB again.
+ * (bench/setup-cost.ts hands the same text to pgbench.)
  */
-const START_REQUEST = processSQLQueryIR(startRequest['queryIR']);
-const START_REQUEST_PARAMS = START_REQUEST.mapping.map((p) => {
+export const START_REQUEST = processSQLQueryIR(startRequest['queryIR']);
+export const START_REQUEST_PARAMS = START_REQUEST.mapping.map((p) => {
   if (p.type !== ParameterTransform.Scalar) throw new Error(`StartRequest: parameter ${p.name} is not a scalar`);
   return p.name as keyof IStartRequestParams;
 });
